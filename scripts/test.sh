@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds (release), runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc)
+
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$jobs"
+ctest --test-dir build/release -j"$jobs" --output-on-failure --timeout 600
+
+# Sanitizer and fuzz passes over the file readers (hostile input is their job).
+bash scripts/test-sanitizers.sh

@@ -1,0 +1,15 @@
+// Each subcommand lives in its own cmd_*.cpp and registers itself on the parent CLI11 app here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sy::cli {
+
+void add_model_info(CLI::App & model);      // switchyard model info
+void add_model_init(CLI::App & model);      // switchyard model init
+void add_model_quantize(CLI::App & model);  // switchyard model quantize
+void add_run(CLI::App & app);               // switchyard run
+void add_tokenize(CLI::App & app);          // switchyard tokenize
+void add_bench(CLI::App & app);             // switchyard bench
+
+}  // namespace sy::cli

@@ -1,0 +1,98 @@
+// Tokenizers built from GGUF metadata (tokenizer.ggml.*): SPM (`llama`) and byte-level BPE (`gpt2`) with
+// the pre-tokenizers of the common model families. Encoding and decoding are exact: decode(encode(s)) == s
+// for any valid UTF-8 s (SPM's leading-space convention aside, see spm.cpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gguf/gguf.h"
+
+namespace sy::tok {
+
+using TokenId = int32_t;
+
+// GGUF tokenizer.ggml.token_type values.
+enum class TokenType : int32_t {
+    TokenType_undefined = 0,
+    TokenType_normal = 1,
+    TokenType_unknown = 2,
+    TokenType_control = 3,
+    TokenType_user_defined = 4,
+    TokenType_unused = 5,
+    TokenType_byte = 6,
+};
+
+enum class TokenizerKind { TokenizerKind_spm, TokenizerKind_bpe };
+
+struct SpecialTokens {
+    std::optional<TokenId> bos, eos, eot, eom, unk, pad, sep;
+    bool add_bos = false;
+    bool add_eos = false;
+    bool add_space_prefix = false;  // SPM: prepend "▁" to the text (tokenizer.ggml.add_space_prefix)
+};
+
+class Vocab {
+public:
+    int32_t n_tokens() const { return (int32_t)text_.size(); }
+    TokenizerKind kind() const { return kind_; }
+    const std::string & pre() const { return pre_; }  // tokenizer.ggml.pre ("default" when absent)
+    const SpecialTokens & special() const { return special_; }
+
+    const std::string & token_text(TokenId id) const { return text_.at(id); }      // as stored in GGUF
+    const std::string & token_bytes(TokenId id) const { return bytes_.at(id); }    // what it decodes to
+    TokenType token_type(TokenId id) const { return type_.at(id); }
+    float token_score(TokenId id) const { return scores_.empty() ? 0.0f : scores_.at(id); }
+    std::optional<TokenId> find(std::string_view text) const;                     // by stored text
+
+    bool is_control(TokenId id) const;  // control or user-defined special text
+    // End of generation: eos, eot, eom and control tokens named like end markers (<|im_end|>, <|eot_id|>...).
+    bool is_eog(TokenId id) const;
+
+    // Internal tables, filled by the loaders.
+    TokenizerKind kind_ = TokenizerKind::TokenizerKind_bpe;
+    std::string pre_ = "default";
+    SpecialTokens special_;
+    std::vector<std::string> text_;
+    std::vector<std::string> bytes_;
+    std::vector<TokenType> type_;
+    std::vector<float> scores_;
+    std::vector<std::string> merges_;  // BPE only, "left right"
+    std::vector<TokenId> eog_ids_;
+};
+
+struct EncodeOptions {
+    bool add_special = false;    // add BOS/EOS as the vocabulary asks (add_bos / add_eos)
+    bool parse_special = false;  // text like "<|im_start|>" becomes that control token
+};
+
+class Tokenizer {
+public:
+    virtual ~Tokenizer() = default;
+
+    // Reads tokenizer.ggml.* from a GGUF file. Throws sy::Error: unsupported model / unknown pre-tokenizer
+    // (naming it and listing the supported ones), or inconsistent metadata.
+    static std::unique_ptr<Tokenizer> from_gguf(const gguf::File & file);
+
+    virtual std::vector<TokenId> encode(std::string_view text, const EncodeOptions & opt = {}) const = 0;
+    // Concatenated token bytes; control tokens are rendered as their text unless skip_special.
+    std::string decode(std::span<const TokenId> ids, bool skip_special = false) const;
+    // The bytes of one token (may be an incomplete UTF-8 sequence when streaming).
+    const std::string & token_piece(TokenId id) const { return vocab_.token_bytes(id); }
+
+    const Vocab & vocab() const { return vocab_; }
+
+protected:
+    Vocab vocab_;
+};
+
+// Writes a vocabulary as GGUF tokenizer metadata (tokenizer.ggml.model/pre/tokens/token_type/scores/
+// merges/special ids/add_bos/add_eos) — used by `model init` and by the trainer.
+void write_vocab_metadata(const Vocab & vocab, gguf::Writer & w);
+
+}  // namespace sy::tok
