@@ -1,0 +1,172 @@
+// Quick matmul correctness: every supported weight type on every ISA this CPU has, GEMV and small GEMM
+// shapes (row and token counts that are not multiples of the register tiles), against a float64
+// product of the dequantized weights; vector paths against the scalar twin; thread-count independence;
+// the activation quantizers. (tests/tensor/ops_test.cpp holds the table-driven op × ISA sweep.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "tensor/matmul_internal.h"
+#include "tensor/ops.h"
+#include "tensor/quant.h"
+
+namespace sy {
+namespace {
+
+const DType kTypes[] = {DType::DType_f32,  DType::DType_f16,  DType::DType_bf16, DType::DType_q4_0,
+                        DType::DType_q4_1, DType::DType_q5_0, DType::DType_q5_1, DType::DType_q8_0,
+                        DType::DType_q2_k, DType::DType_q3_k, DType::DType_q4_k, DType::DType_q5_k,
+                        DType::DType_q6_k};
+
+std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<float> v(n);
+    for (auto & x : v) x = dist(rng);
+    return v;
+}
+
+struct Case {
+    std::vector<uint8_t> wq;
+    std::vector<float> wdeq;
+    WeightView view;
+};
+
+Case make_weights(DType t, int64_t n_out, int64_t n_in, uint32_t seed) {
+    Case c;
+    const auto w = random_vec((size_t)(n_out * n_in), seed);
+    c.wq = quantize_rows(t, w.data(), n_out, n_in);
+    c.wdeq = dequantize_rows(t, c.wq.data(), n_out, n_in);
+    c.view.type = t;
+    c.view.n_in = n_in;
+    c.view.n_out = n_out;
+    c.view.data = c.wq.data();
+    c.view.row_stride = *row_bytes(t, n_in);
+    return c;
+}
+
+// Normalised error ||y - ref|| / ||ref|| with ref = X · Wdeqᵀ in float64.
+double norm_error(const Case & c, const std::vector<float> & x, int64_t n_tok, const std::vector<float> & y,
+                  int64_t ldy) {
+    double num = 0, den = 0;
+    for (int64_t t = 0; t < n_tok; ++t)
+        for (int64_t o = 0; o < c.view.n_out; ++o) {
+            double ref = 0;
+            for (int64_t i = 0; i < c.view.n_in; ++i)
+                ref += (double)x[t * c.view.n_in + i] * c.wdeq[o * c.view.n_in + i];
+            const double e = y[t * ldy + o] - ref;
+            num += e * e;
+            den += ref * ref;
+        }
+    return std::sqrt(num / den);
+}
+
+double tolerance(DType t) {
+    // float weights: f32 accumulation only; quantized: the q8 activation rounding (~0.4% per element).
+    if (t == DType::DType_f32 || t == DType::DType_f16 || t == DType::DType_bf16) return 1e-5;
+    return 1.5e-2;
+}
+
+TEST(Matmul, EveryTypeEveryIsaMatchesFloat64Reference) {
+    ThreadPool pool(2);
+    const int64_t n_in = 512, n_out = 37;
+    for (DType t : kTypes) {
+        ASSERT_TRUE(matmul_supported(t)) << dtype_info(t).name;
+        const Case c = make_weights(t, n_out, n_in, 1234 + (uint32_t)t);
+        for (int64_t n_tok : {1, 2, 5, 11}) {
+            const auto x = random_vec((size_t)(n_tok * n_in), 99 + (uint32_t)n_tok);
+            const int64_t ldy = n_out + 3;
+            std::vector<float> y_scalar;
+            for (int isa = 0; isa < kIsaCount; ++isa) {
+                if (!isa_supported((Isa)isa)) continue;
+                std::vector<float> y((size_t)(n_tok * ldy), -777.0f);
+                kernels((Isa)isa).matmul(c.view, x.data(), n_tok, y.data(), ldy, pool);
+                const double err = norm_error(c, x, n_tok, y, ldy);
+                EXPECT_LT(err, tolerance(t)) << dtype_info(t).name << " " << isa_name((Isa)isa) << " n_tok=" << n_tok;
+                for (int64_t tk = 0; tk < n_tok; ++tk)
+                    for (int64_t o = n_out; o < ldy; ++o)
+                        ASSERT_EQ(y[tk * ldy + o], -777.0f) << "wrote past n_out";
+                if (isa == 0) {
+                    y_scalar = y;
+                } else {
+                    // Same quantized arithmetic as the scalar twin; only float summation order differs.
+                    double num = 0, den = 0;
+                    for (size_t i = 0; i < y.size(); ++i) {
+                        num += (double)(y[i] - y_scalar[i]) * (y[i] - y_scalar[i]);
+                        den += (double)y_scalar[i] * y_scalar[i];
+                    }
+                    EXPECT_LT(std::sqrt(num / den), 2e-5)
+                        << dtype_info(t).name << " " << isa_name((Isa)isa) << " vs scalar, n_tok=" << n_tok;
+                }
+            }
+        }
+    }
+}
+
+TEST(Matmul, ResultDoesNotDependOnThreadCount) {
+    ThreadPool one(1), three(3);
+    const int64_t n_in = 256, n_out = 301, n_tok = 7;
+    for (DType t : {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q4_k, DType::DType_q6_k, DType::DType_f16}) {
+        const Case c = make_weights(t, n_out, n_in, 7);
+        const auto x = random_vec((size_t)(n_tok * n_in), 8);
+        std::vector<float> a((size_t)(n_tok * n_out)), b(a.size());
+        kernels().matmul(c.view, x.data(), n_tok, a.data(), n_out, one);
+        kernels().matmul(c.view, x.data(), n_tok, b.data(), n_out, three);
+        EXPECT_EQ(a, b) << dtype_info(t).name;
+    }
+}
+
+TEST(Matmul, ActivationQuantizersRoundTrip) {
+    const int64_t n = 512;
+    auto x = random_vec(n, 5, 3.0f);
+    x[7] = 0.0f;
+    for (int i = 64; i < 96; ++i) x[i] = 0.0f;  // an all-zero block must give d = 0, q = 0
+    for (auto kind : {detail::ActKind::ActKind_q8_32, detail::ActKind::ActKind_q8_256}) {
+        const auto lay = detail::act_layout(kind, n);
+        std::vector<uint8_t> row(lay.row_bytes);
+        const int block = kind == detail::ActKind::ActKind_q8_32 ? 32 : 256;
+        if (kind == detail::ActKind::ActKind_q8_32) detail::quantize_act_q8_32_scalar(x.data(), row.data(), n);
+        else detail::quantize_act_q8_256_scalar(x.data(), row.data(), n);
+        const int8_t * qs = (const int8_t *)row.data();
+        const float * d = (const float *)(row.data() + lay.d_off);
+        for (int64_t i = 0; i < n; ++i) {
+            ASSERT_LE(std::abs((int)qs[i]), 127);
+            EXPECT_NEAR(d[i / block] * qs[i], x[i], d[i / block] * 0.5f + 1e-7f) << i;
+        }
+        if (kind == detail::ActKind::ActKind_q8_32) {
+            const int32_t * s = (const int32_t *)(row.data() + lay.sum_off);
+            EXPECT_EQ(d[2], 0.0f);
+            for (int b = 0; b < n / 32; ++b) {
+                int32_t sum = 0;
+                for (int i = 0; i < 32; ++i) sum += qs[b * 32 + i];
+                EXPECT_EQ(s[b], sum);
+            }
+        } else {
+            const int16_t * s = (const int16_t *)(row.data() + lay.sum_off);
+            for (int b = 0; b < n / 16; ++b) {
+                int32_t sum = 0;
+                for (int i = 0; i < 16; ++i) sum += qs[b * 16 + i];
+                EXPECT_EQ(s[b], sum);
+            }
+        }
+    }
+}
+
+TEST(Matmul, UnsupportedTypeIsAnError) {
+    ThreadPool pool(1);
+    WeightView w;
+    w.type = DType::DType_q8_k;
+    w.n_in = 256;
+    w.n_out = 1;
+    std::vector<uint8_t> data(292);
+    w.data = data.data();
+    w.row_stride = 292;
+    float x[256] = {}, y[1];
+    EXPECT_FALSE(matmul_supported(DType::DType_q8_k));
+    EXPECT_ANY_THROW(kernels(Isa::Isa_scalar).matmul(w, x, 1, y, 1, pool));
+}
+
+}  // namespace
+}  // namespace sy
