@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gguf/gguf.h"
@@ -64,7 +65,26 @@ public:
     std::vector<float> scores_;
     std::vector<std::string> merges_;  // BPE only, "left right"
     std::vector<TokenId> eog_ids_;
+
+    // Heterogeneous lookup (find by string_view without a copy).
+    struct TextHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, TokenId, TextHash, std::equal_to<>> index_;  // text -> id (last wins)
+
+    // Derives bytes_, index_ and eog_ids_ from the tables above (and fills type_ / scores_ defaults);
+    // loaders and builders call it once after filling text_/type_/scores_/merges_/special_. Control-type
+    // is forced on end-marker tokens (<|im_end|>, <|eot_id|>, ...) and a missing eot is found by name.
+    // Throws sy::Error(ErrorKind_invalid_file) on inconsistent tables.
+    void finalize();
 };
+
+// Reads tokenizer.ggml.* into a Vocab (no tokenizer built). Same errors as Tokenizer::from_gguf.
+Vocab load_vocab(const gguf::File & file);
+
+// The names accepted in tokenizer.ggml.pre for `gpt2` vocabularies, comma-separated (for messages, docs).
+std::string supported_pre_tokenizers();
 
 struct EncodeOptions {
     bool add_special = false;    // add BOS/EOS as the vocabulary asks (add_bos / add_eos)
@@ -78,6 +98,8 @@ public:
     // Reads tokenizer.ggml.* from a GGUF file. Throws sy::Error: unsupported model / unknown pre-tokenizer
     // (naming it and listing the supported ones), or inconsistent metadata.
     static std::unique_ptr<Tokenizer> from_gguf(const gguf::File & file);
+    // Builds the tokenizer of an already loaded (finalized) vocabulary. Same errors as from_gguf.
+    static std::unique_ptr<Tokenizer> from_vocab(Vocab vocab);
 
     virtual std::vector<TokenId> encode(std::string_view text, const EncodeOptions & opt = {}) const = 0;
     // Concatenated token bytes; control tokens are rendered as their text unless skip_special.
@@ -94,5 +116,12 @@ protected:
 // Writes a vocabulary as GGUF tokenizer metadata (tokenizer.ggml.model/pre/tokens/token_type/scores/
 // merges/special ids/add_bos/add_eos) — used by `model init` and by the trainer.
 void write_vocab_metadata(const Vocab & vocab, gguf::Writer & w);
+
+// A small, valid byte-level BPE vocabulary for tests and `model init`: the 256 byte tokens (GPT-2
+// byte-to-unicode form), merges learned greedily from an embedded English sample, then seeded random merges
+// of existing tokens up to n_tokens - 3, then the control tokens <|endoftext|>, <|im_start|>, <|im_end|>
+// (ids n_tokens-3 .. n_tokens-1; bos = pad = <|endoftext|>, eos = <|im_end|>, no BOS added).
+// `pre` must be "qwen2" or "smollm". Round-trips any byte string. Throws sy::Error if n_tokens < 259.
+Vocab make_synthetic_bpe_vocab(int32_t n_tokens, uint64_t seed, std::string_view pre = "qwen2");
 
 }  // namespace sy::tok
