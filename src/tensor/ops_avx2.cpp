@@ -331,7 +331,8 @@ void attention(const float * q, const AttentionParams & p, float * out, float * 
                     accumulate_v(out + (int64_t)h * d, corr, s, vb, n, d);
                 }
             }
-            for (int j = 0; j < ng; ++j) scale_f32(out + (int64_t)(h0 + j) * d, d, 1.0f / l[j]);
+            for (int j = 0; j < ng; ++j)  // n_kv == 0 gives zeros, as in the scalar twin
+                scale_f32(out + (int64_t)(h0 + j) * d, d, l[j] > 0.0f ? 1.0f / l[j] : 0.0f);
         }
     }
 }

@@ -4,7 +4,13 @@
 // [-104, 88.7] (results below e^-104 are 0) at the same ~1.7e-7 relative accuracy, and attention with a
 // head_dim that is a multiple of 8 but not of 16 falls back to the entry this table held before (AVX2).
 // Contracts and shapes: ops.h; oracle: ops_scalar.cpp.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its -Wuninitialized flags at every
+// inlined use (a compiler bug fixed in GCC 13); the pragma covers the header's lines only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <cmath>
@@ -312,7 +318,8 @@ void attention(const float * q, const AttentionParams & p, float * out, float * 
                     accumulate_v(out + (int64_t)h * d, corr, s, vb, n, d);
                 }
             }
-            for (int j = 0; j < ng; ++j) scale_f32(out + (int64_t)(h0 + j) * d, d, 1.0f / l[j]);
+            for (int j = 0; j < ng; ++j)  // n_kv == 0 gives zeros, as in the scalar twin
+                scale_f32(out + (int64_t)(h0 + j) * d, d, l[j] > 0.0f ? 1.0f / l[j] : 0.0f);
         }
     }
 }

@@ -190,6 +190,7 @@ void add_attention_cases(std::vector<OpCase> & cases) {
     shapes.push_back({3, 2, 80, 131});  // head_dim a multiple of 16 but not of 64
     shapes.push_back({1, 4, 72, 45});   // head_dim a multiple of 8 only
     shapes.push_back({2, 1, 36, 9});    // head_dim not a multiple of 8
+    shapes.push_back({2, 3, 64, 0});    // nothing to attend: zeros
     for (AttnShape s : shapes) {
         const std::string detail = "n_kv=" + std::to_string(s.n_kv) + " group=" + std::to_string(s.group) +
                                    " head_dim=" + std::to_string(s.head_dim);
