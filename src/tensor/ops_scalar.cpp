@@ -4,6 +4,7 @@
 // double so this path is also a tight oracle. Not here: matmul (matmul_*.cpp), quantization (quant.cpp).
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common/error.h"
 #include "common/fp16.h"
@@ -13,6 +14,17 @@
 
 namespace sy::detail {
 namespace {
+
+// Every half's float value (256 KiB, built on first use): the bit-by-bit fp16_to_fp32 costs ~10 ns, too
+// slow for attention reading a whole f16 KV cache per token.
+const float * f16_table() {
+    static const std::vector<float> table = [] {
+        std::vector<float> t(65536);
+        for (uint32_t h = 0; h < 65536; ++h) t[h] = fp16_to_fp32((uint16_t)h);
+        return t;
+    }();
+    return table.data();
+}
 
 // y[n] = x[n] / sqrt(mean(x²) + eps) * w[n]
 void rmsnorm(const float * x, const float * w, float * y, int64_t n, float eps) {
@@ -70,7 +82,8 @@ void f32_to_f16(const float * x, uint16_t * y, int64_t n) {
 }
 
 void f16_to_f32(const uint16_t * x, float * y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(x[i]);
+    const float * tab = f16_table();
+    for (int64_t i = 0; i < n; ++i) y[i] = tab[x[i]];
 }
 
 float dot_f32(const float * a, const float * b, int64_t n) {
@@ -83,9 +96,9 @@ float dot_row(DType t, const void * w_row, const float * x, int64_t n) {
     if (t == DType::DType_f32) return dot_f32((const float *)w_row, x, n);
     if (t == DType::DType_f16 || t == DType::DType_bf16) {
         const uint16_t * w = (const uint16_t *)w_row;
+        const float * tab = f16_table();
         double s = 0.0;
-        for (int64_t i = 0; i < n; ++i)
-            s += (double)(t == DType::DType_f16 ? fp16_to_fp32(w[i]) : bf16_to_fp32(w[i])) * x[i];
+        for (int64_t i = 0; i < n; ++i) s += (double)(t == DType::DType_f16 ? tab[w[i]] : bf16_to_fp32(w[i])) * x[i];
         return (float)s;
     }
     return dot_row_dequant(t, w_row, x, n, dot_f32);
@@ -98,6 +111,7 @@ void attention_scalar(const float * q, const AttentionParams & p, float * out, f
     SY_ASSERT(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0);
     const int group = p.n_head / p.n_head_kv;
     const int d = p.head_dim;
+    const float * tab = f16_table();
     for (int h = 0; h < p.n_head; ++h) {
         const int kvh = h / group;
         const float * qh = q + (int64_t)h * d;
@@ -105,14 +119,14 @@ void attention_scalar(const float * q, const AttentionParams & p, float * out, f
         for (int64_t t = 0; t < p.n_kv; ++t) {
             const uint16_t * kt = p.k + t * p.k_stride + (int64_t)kvh * d;
             float s = 0.0f;
-            for (int i = 0; i < d; ++i) s += qh[i] * fp16_to_fp32(kt[i]);
+            for (int i = 0; i < d; ++i) s += qh[i] * tab[kt[i]];
             scratch[t] = s * p.scale;
         }
         softmax(scratch, p.n_kv);
         std::fill(oh, oh + d, 0.0f);
         for (int64_t t = 0; t < p.n_kv; ++t) {
             const uint16_t * vt = p.v + t * p.v_stride + (int64_t)kvh * d;
-            for (int i = 0; i < d; ++i) oh[i] += scratch[t] * fp16_to_fp32(vt[i]);
+            for (int i = 0; i < d; ++i) oh[i] += scratch[t] * tab[vt[i]];
         }
     }
 }
