@@ -3,8 +3,9 @@
 // Design note. Special tokens are split out first; each remaining text piece is cut into words by the
 // family's regexes (pretokenize.cpp); each word starts as one symbol per byte (the byte's GPT-2 code
 // point, see unicode_internal.h) and the adjacent pair with the lowest merge rank (leftmost on ties) is
-// merged until no pair has a rank. A final symbol that is no vocabulary token (possible only with
-// incomplete merge tables) is emitted byte by byte.
+// merged until no pair has a rank. A final symbol that is no normal vocabulary token (possible only with
+// incomplete merge tables) is emitted byte by byte; a byte without a token of its own (starcoder has none
+// for 0xC0, 0xC1, 0xF5..0xFF, which never occur in UTF-8) is dropped, as in llama.cpp.
 // Example (gpt-2 merges): " the" -> ['Ġ','t','h','e'] -> rank 0 'Ġ t' -> ['Ġt','h','e'] -> 'h e' ->
 // ['Ġt','he'] -> 'Ġt he' -> ['Ġthe'].
 // Symbols are integers: ids below n_tokens are vocabulary tokens; strings that occur in merges but are no
@@ -37,6 +38,11 @@ struct Candidate {
     int32_t left_sym, right_sym;  // to detect stale entries
 };
 
+bool is_special(TokenType t) {
+    return t == TokenType::TokenType_control || t == TokenType::TokenType_user_defined ||
+           t == TokenType::TokenType_unknown;
+}
+
 struct CandidateWorse {
     bool operator()(const Candidate & a, const Candidate & b) const {
         return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
@@ -50,7 +56,17 @@ public:
         special_ = SpecialSplitter(vocab_);
         Vocab::TextHash hash;
         std::unordered_map<std::string, int32_t, Vocab::TextHash, std::equal_to<>> extra(16, hash);
+        // A string held by a special token and by a normal one (deepseek-llm adds user-defined "ÿ", "ö"
+        // ... next to the byte tokens) means the normal token inside words.
+        std::unordered_map<std::string_view, int32_t> normal_twin;
+        for (TokenId id = 0; id < vocab_.n_tokens(); ++id) {
+            const TokenId owner = *vocab_.find(vocab_.token_text(id));
+            if (owner != id && !is_special(vocab_.token_type(id)) && is_special(vocab_.token_type(owner))) {
+                normal_twin.try_emplace(vocab_.token_text(id), id);
+            }
+        }
         auto intern = [&](std::string_view s) -> int32_t {
+            if (const auto it = normal_twin.find(s); it != normal_twin.end()) return it->second;
             if (auto id = vocab_.find(s)) return *id;
             const auto it = extra.find(s);
             if (it != extra.end()) return it->second;
@@ -73,7 +89,9 @@ public:
         }
         for (int b = 0; b < 256; ++b) {
             byte_sym_[b] = intern(byte_to_unicode((uint8_t)b));
-            if (byte_sym_[b] < vocab_.n_tokens()) byte_token_[b] = byte_sym_[b];
+            if (byte_sym_[b] < vocab_.n_tokens() && vocab_.token_bytes(byte_sym_[b]) == std::string(1, (char)b)) {
+                byte_token_[b] = byte_sym_[b];
+            }
         }
     }
 
@@ -124,7 +142,7 @@ private:
         if (pre_.ignore_merges()) {  // a word that is a token as a whole is taken as is
             w.encoded.clear();
             for (char c : word) w.encoded += byte_to_unicode((uint8_t)c);
-            if (auto id = vocab_.find(w.encoded)) {
+            if (auto id = vocab_.find(w.encoded); id && !is_special(vocab_.token_type(*id))) {
                 out.push_back(*id);
                 return;
             }
@@ -153,7 +171,7 @@ private:
         }
         for (int32_t i = n > 0 ? 0 : -1; i != -1; i = w.symbols[i].next) {
             const Symbol & s = w.symbols[i];
-            if (s.sym < vocab_.n_tokens()) {
+            if (s.sym < vocab_.n_tokens() && !is_special(vocab_.token_type(s.sym))) {
                 out.push_back(s.sym);
                 continue;
             }
