@@ -1,9 +1,63 @@
-// avx2 matmul kernels (placeholder: uses the scalar table until the vector kernels land).
+// AVX2 + FMA + F16C matmul: the shared x86 tiles (matmul_x86.h) with the maddubs/madd integer dot, and
+// vector activation quantizers. Types without a vector tile here (q2_K, q3_K) keep the scalar one.
+#include <immintrin.h>
+
+#include <cmath>
+
 #include "tensor/kernels_internal.h"
 #include "tensor/matmul_internal.h"
 
 namespace sy::detail {
+namespace {
 
-void register_matmul_avx2(Kernels &) {}
+// acc (int32 × 8) += Σ of 4 adjacent u·a; u unsigned bytes ≤ 128, a signed bytes in [-127, 127], so the
+// int16 pair sums of maddubs cannot saturate.
+inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i a) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1)));
+}
+
+}  // namespace
+}  // namespace sy::detail
+
+#include "tensor/matmul_x86_quant.h"
+#include "tensor/matmul_x86.h"
+
+namespace sy::detail {
+namespace {
+
+MatmulTable build_avx2_table() {
+    MatmulTable t = matmul_table_scalar();
+    auto set = [&](DType d, ActQuantFn quant, TileFn tile, int mr, int nt) {
+        MatmulType & e = t[(int)d];
+        if (quant) e.quant = quant;
+        e.tile = tile;
+        e.mr = mr;
+        e.nt = nt;
+    };
+    const ActQuantFn q32 = x86_quantize_act_q8_32, q256 = x86_quantize_act_q8_256;
+    set(DType::DType_q4_0, q32, x86_tile_any<TileBlock32<DecQ4_0>, 2, 4>, 2, 4);
+    set(DType::DType_q4_1, q32, x86_tile_any<TileBlock32<DecQ4_1>, 2, 4>, 2, 4);
+    set(DType::DType_q5_0, q32, x86_tile_any<TileBlock32<DecQ5_0>, 2, 4>, 2, 4);
+    set(DType::DType_q5_1, q32, x86_tile_any<TileBlock32<DecQ5_1>, 2, 4>, 2, 4);
+    set(DType::DType_q8_0, q32, x86_tile_any<TileBlock32<DecQ8_0>, 2, 4>, 2, 4);
+    set(DType::DType_q4_k, q256, x86_tile_any<TileQ45K<false>, 2, 2>, 2, 2);
+    set(DType::DType_q5_k, q256, x86_tile_any<TileQ45K<true>, 2, 2>, 2, 2);
+    set(DType::DType_q6_k, q256, x86_tile_any<TileQ6K, 2, 2>, 2, 2);
+    t[(int)DType::DType_q2_k].quant = q256;
+    t[(int)DType::DType_q3_k].quant = q256;
+    set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, 4, 2>, 4, 2);
+    set(DType::DType_f16, nullptr, x86_tile_any<TileFloat<DType::DType_f16>, 4, 2>, 4, 2);
+    set(DType::DType_bf16, nullptr, x86_tile_any<TileFloat<DType::DType_bf16>, 4, 2>, 4, 2);
+    return t;
+}
+
+void matmul_avx2(const WeightView & w, const float * x, int64_t n_tok, float * y, int64_t ldy, ThreadPool & pool) {
+    static const MatmulTable table = build_avx2_table();
+    matmul_drive(table, w, x, n_tok, y, ldy, pool);
+}
+
+}  // namespace
+
+void register_matmul_avx2(Kernels & k) { k.matmul = matmul_avx2; }
 
 }  // namespace sy::detail

@@ -22,7 +22,7 @@
 namespace sy {
 namespace {
 
-constexpr auto kSpinTime = std::chrono::microseconds(200);
+constexpr auto kSpinTime = std::chrono::microseconds(100);
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -41,6 +41,7 @@ struct ThreadPool::Impl {
     alignas(64) std::atomic<uint64_t> generation{0};
     alignas(64) std::atomic<int> pending{0};
     alignas(64) std::atomic<int> n_parked{0};
+    alignas(64) std::atomic<bool> caller_sleeping{false};
     std::atomic<bool> stop{false};
     std::atomic<bool> busy{false};
 
@@ -83,7 +84,7 @@ struct ThreadPool::Impl {
             seen = gen;
             if (stop.load(std::memory_order_acquire)) return;
             run_job(ith);
-            pending.fetch_sub(1, std::memory_order_acq_rel);
+            if (pending.fetch_sub(1) == 1 && caller_sleeping.load()) pending.notify_one();
         }
     }
 };
@@ -129,11 +130,18 @@ void ThreadPool::run(const std::function<void(int ith, int nth)> & fn) {
 
     p.run_job(0);
 
+    // Spin while the workers are likely running; on an oversubscribed machine one may be descheduled,
+    // so then sleep until the last one finishes.
+    const auto start = std::chrono::steady_clock::now();
     int spins = 0;
-    while (p.pending.load(std::memory_order_acquire) != 0) {
+    for (int v = p.pending.load(std::memory_order_acquire); v != 0; v = p.pending.load(std::memory_order_acquire)) {
         cpu_relax();
-        // On an oversubscribed machine a worker may be descheduled; stop burning its core.
-        if (++spins > 20000) std::this_thread::yield();
+        if (++spins % 256 == 0 && std::chrono::steady_clock::now() - start > kSpinTime) {
+            p.caller_sleeping.store(true);
+            while ((v = p.pending.load()) != 0) p.pending.wait(v);
+            p.caller_sleeping.store(false);
+            break;
+        }
     }
     p.job = nullptr;
     p.busy.store(false);
