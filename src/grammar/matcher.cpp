@@ -1,0 +1,245 @@
+// GrammarMatcher: per-step masks from the state cache plus a run-time check of the uncertain tokens,
+// token/byte acceptance with rollback history, forced bytes (jump-forward), and the logits helpers.
+#include "grammar/matcher.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/error.h"
+
+namespace sy::grammar {
+
+using detail::Thread;
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> compiled) : compiled_(std::move(compiled)) {
+    SY_ASSERT(compiled_);
+    arena_.set_hashing(true);
+    reset();
+}
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTable> tokens)
+    : GrammarMatcher(std::make_shared<CompiledGrammar>(std::move(grammar), std::move(tokens))) {}
+
+void GrammarMatcher::reset() {
+    history_.clear();
+    Position p;
+    bool escaped = false;
+    detail::add_closed(compiled_->grammar(), arena_, p.threads, Thread{compiled_->grammar().start(), 0}, escaped);
+    history_.push_back(std::move(p));
+    last_tags_.clear();
+}
+
+bool GrammarMatcher::can_terminate() const {
+    const Grammar & g = compiled_->grammar();
+    if (is_terminated()) return false;
+    for (const Thread & t : history_.back().threads)
+        if (t.frame == 0 && g.is_final(t.state)) return true;
+    return false;
+}
+
+uint16_t GrammarMatcher::position_tag(const std::vector<Thread> & threads) const {
+    const Grammar & g = compiled_->grammar();
+    for (const Thread & t : threads) {
+        if (g.tag(t.state) != 0) return g.tag(t.state);
+        for (int32_t f = t.frame; f != 0; f = arena_.at(f).parent)
+            if (uint16_t tg = g.tag(arena_.at(f).return_state)) return tg;
+    }
+    return 0;
+}
+
+bool GrammarMatcher::advance(const std::vector<Thread> & from, std::string_view bytes, std::vector<Thread> & to,
+                             std::vector<uint16_t> * tags) {
+    const Grammar & g = compiled_->grammar();
+    scratch_a_ = from;
+    bool escaped = false;
+    for (char c : bytes) {
+        if (tags) tags->push_back(position_tag(scratch_a_));
+        detail::step(g, arena_, scratch_a_, (uint8_t)c, scratch_b_, escaped);
+        std::swap(scratch_a_, scratch_b_);
+        if (scratch_a_.empty()) return false;
+    }
+    SY_ASSERT(!escaped);
+    to = scratch_a_;
+    return true;
+}
+
+bool GrammarMatcher::accept_token(TokenId id) {
+    const TokenTable & tt = compiled_->tokens();
+    if (is_terminated() || id < 0 || id >= tt.n_tokens()) return false;
+    if (tt.is_stop(id)) {
+        if (!can_terminate()) return false;
+        Position p{history_.back().threads, true};
+        history_.push_back(std::move(p));
+        last_tags_.clear();
+        return true;
+    }
+    if (tt.is_excluded(id) || tt.bytes(id).empty()) return false;
+    return accept_bytes(tt.bytes(id));
+}
+
+bool GrammarMatcher::accept_bytes(std::string_view bytes) {
+    if (is_terminated()) return false;
+    std::vector<uint16_t> tags;
+    Position p;
+    if (!advance(history_.back().threads, bytes, p.threads, &tags)) return false;
+    history_.push_back(std::move(p));
+    last_tags_ = std::move(tags);
+    return true;
+}
+
+void GrammarMatcher::rollback(int32_t n) {
+    SY_ASSERT(n >= 0 && n <= n_steps());
+    history_.resize(history_.size() - n);
+    last_tags_.clear();
+}
+
+// Whether `bytes` can be read from the single thread `t` (with its real stack). Scratch frames are pushed
+// unhashed and dropped afterwards.
+bool GrammarMatcher::token_alive(const Thread & t, const std::string & bytes) {
+    const Grammar & g = compiled_->grammar();
+    size_t mark = arena_.size();
+    arena_.set_hashing(false);
+    scratch_a_.clear();
+    scratch_a_.push_back(t);
+    bool escaped = false, alive = true;
+    for (char c : bytes) {
+        detail::step(g, arena_, scratch_a_, (uint8_t)c, scratch_b_, escaped);
+        std::swap(scratch_a_, scratch_b_);
+        if (scratch_a_.empty()) {
+            alive = false;
+            break;
+        }
+    }
+    arena_.truncate(mark);
+    arena_.set_hashing(true);
+    return alive;
+}
+
+void GrammarMatcher::fill_mask(uint32_t * words) {
+    const TokenTable & tt = compiled_->tokens();
+    const Grammar & g = compiled_->grammar();
+    int32_t n_words = mask_words(tt.n_tokens());
+    const Position & pos = history_.back();
+    if (pos.terminated) {
+        std::memset(words, 0, (size_t)n_words * 4);
+        return;
+    }
+    // Only states with byte transitions contribute tokens; the closure already holds callee starts.
+    bool first = true;
+    const std::vector<Thread> & threads = pos.threads;
+    for (size_t i = 0; i < threads.size(); ++i) {
+        const Thread & t = threads[i];
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; ++j) seen = threads[j].state == t.state;
+        if (!seen) {
+            const StateMask & sm = compiled_->state_mask(t.state);
+            if (sm.dense) {
+                if (first) std::memcpy(words, sm.words.data(), (size_t)n_words * 4);
+                else
+                    for (int32_t w = 0; w < n_words; ++w) words[w] |= sm.words[w];
+            } else {
+                if (first) std::memset(words, 0, (size_t)n_words * 4);
+                for (TokenId id : sm.accepted) words[id >> 5] |= 1u << (id & 31);
+            }
+            first = false;
+        }
+        if (t.frame == 0 && g.in_entry(t.state)) continue;
+        const StateMask & sm = compiled_->state_mask(t.state);
+        for (TokenId id : sm.uncertain) {
+            if (mask_test(words, id)) continue;
+            if (token_alive(t, tt.bytes(id))) words[id >> 5] |= 1u << (id & 31);
+        }
+    }
+    if (first) std::memset(words, 0, (size_t)n_words * 4);
+    if (can_terminate())
+        for (TokenId id : tt.stop_ids()) words[id >> 5] |= 1u << (id & 31);
+}
+
+std::string GrammarMatcher::forced_bytes(size_t max_bytes) {
+    const Grammar & g = compiled_->grammar();
+    std::string out;
+    if (history_.back().terminated) return out;
+    std::vector<Thread> cur = history_.back().threads, nxt;
+    size_t mark = arena_.size();
+    arena_.set_hashing(false);
+    while (out.size() < max_bytes) {
+        bool can_end = false;
+        for (const Thread & t : cur) can_end = can_end || (t.frame == 0 && g.is_final(t.state));
+        if (can_end) break;
+        int n_bytes = 0;
+        uint8_t only = 0;
+        for (int b = 0; b < 256 && n_bytes < 2; ++b) {
+            for (const Thread & t : cur) {
+                if (g.next(t.state, (uint8_t)b) != Grammar::kDeadState) {
+                    only = (uint8_t)b;
+                    ++n_bytes;
+                    break;
+                }
+            }
+        }
+        if (n_bytes != 1) break;
+        bool escaped = false;
+        detail::step(g, arena_, cur, only, nxt, escaped);
+        std::swap(cur, nxt);
+        out.push_back((char)only);
+    }
+    arena_.truncate(mark);
+    arena_.set_hashing(true);
+    return out;
+}
+
+std::vector<TokenId> jump_forward(GrammarMatcher & m, const Encoder & encode) {
+    std::string forced = m.forced_bytes();
+    if (forced.empty()) return {};
+    std::vector<TokenId> ids = encode(forced);
+    if (ids.size() < 2) return {};
+    ids.pop_back();
+    const TokenTable & tt = m.compiled().tokens();
+    size_t off = 0;
+    for (TokenId id : ids) {
+        if (id < 0 || id >= tt.n_tokens() || tt.is_excluded(id)) return {};
+        const std::string & b = tt.bytes(id);
+        if (forced.compare(off, b.size(), b) != 0) return {};
+        off += b.size();
+    }
+    int32_t accepted = 0;
+    for (TokenId id : ids) {
+        if (!m.accept_token(id)) {
+            m.rollback(accepted);
+            return {};
+        }
+        ++accepted;
+    }
+    return ids;
+}
+
+void apply_mask(float * logits, int32_t n, const uint32_t * words, int32_t n_words) {
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    for (int32_t i = 0; i < n; ++i) {
+        bool ok = (i >> 5) < n_words && mask_test(words, i);
+        if (!ok) logits[i] = neg_inf;
+    }
+}
+
+bool masked_softmax(const float * logits, int32_t n, const uint32_t * words, int32_t n_words, float * probs) {
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int32_t i = 0; i < n; ++i)
+        if ((i >> 5) < n_words && mask_test(words, i) && logits[i] > mx) mx = logits[i];
+    if (!std::isfinite(mx)) {
+        for (int32_t i = 0; i < n; ++i) probs[i] = 0.0f;
+        return false;
+    }
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; ++i) {
+        bool ok = (i >> 5) < n_words && mask_test(words, i);
+        float p = ok ? std::exp(logits[i] - mx) : 0.0f;
+        probs[i] = p;
+        sum += p;
+    }
+    float inv = (float)(1.0 / sum);
+    for (int32_t i = 0; i < n; ++i) probs[i] *= inv;
+    return true;
+}
+
+}  // namespace sy::grammar

@@ -1,0 +1,168 @@
+// Token-level matching of a compiled grammar: the vocabulary table, the per-state token-mask cache, and the
+// GrammarMatcher that an engine drives once per decoding step (fill_mask -> sample -> accept_token).
+//
+// Mask layout: bit (id % 32) of word (id / 32) is set when token `id` is allowed; mask_words(n_tokens)
+// 32-bit words. Ids at or beyond the table's n_tokens (padding rows of an output matrix) are never allowed.
+//
+// Per-state cache (the xgrammar idea, our own implementation): for each DFA state s, walk the sorted
+// vocabulary once from the single thread (s, unknown stack below) and classify every token as
+//   accepted  — it ends inside the rule with a live thread: valid whatever the stack below is;
+//   rejected  — every thread dies before the rule could end: invalid whatever the stack;
+//   uncertain — it only survives by ending the rule and continuing in the caller: checked at run time
+//               against the real stack.
+// States of the entry rule have no stack below, so they have no uncertain tokens; a schema without
+// recursive $ref compiles to the entry rule only, and its mask is one cached copy.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "grammar/automaton.h"
+#include "grammar/pda.h"
+
+namespace sy::tok {
+class Vocab;
+}
+
+namespace sy::grammar {
+
+using TokenId = int32_t;
+
+inline int32_t mask_words(int32_t n_tokens) { return (n_tokens + 31) / 32; }
+inline bool mask_test(const uint32_t * words, TokenId id) { return (words[id >> 5] >> (id & 31)) & 1u; }
+
+// The vocabulary as the grammar sees it.
+class TokenTable {
+public:
+    // bytes[id]: what token id decodes to. excluded[id] != 0: special/control token, never allowed except
+    // when it is one of `stop_ids` (EOS/EOG), which are allowed exactly when the grammar can end.
+    TokenTable(std::vector<std::string> bytes, std::vector<uint8_t> excluded, std::vector<TokenId> stop_ids);
+    // Control, unknown and unused tokens are excluded; user-defined tokens match as their text; stop ids are
+    // the vocabulary's end-of-generation tokens.
+    static std::shared_ptr<const TokenTable> from_vocab(const tok::Vocab & vocab);
+
+    int32_t n_tokens() const { return (int32_t)bytes_.size(); }
+    const std::string & bytes(TokenId id) const { return bytes_.at(id); }
+    bool is_excluded(TokenId id) const { return excluded_.at(id) != 0; }
+    bool is_stop(TokenId id) const;
+    const std::vector<TokenId> & stop_ids() const { return stop_ids_; }
+    uint64_t fingerprint() const { return fingerprint_; }
+    size_t max_token_len() const { return max_len_; }
+
+    // Walk order for the mask precomputation: matchable tokens sorted by bytes, lcp[i] = length of the
+    // common prefix of sorted[i-1] and sorted[i] (lcp[0] = 0), first_byte_begin[c]..[c+1] = the range of
+    // sorted tokens starting with byte c.
+    const std::vector<TokenId> & sorted() const { return sorted_; }
+    const std::vector<uint16_t> & lcp() const { return lcp_; }
+    const std::vector<uint32_t> & first_byte_begin() const { return first_byte_begin_; }
+
+private:
+    std::vector<std::string> bytes_;
+    std::vector<uint8_t> excluded_;
+    std::vector<TokenId> stop_ids_;
+    std::vector<TokenId> sorted_;
+    std::vector<uint16_t> lcp_;
+    std::vector<uint32_t> first_byte_begin_;  // [257]
+    size_t max_len_ = 0;
+    uint64_t fingerprint_ = 0;
+};
+
+// Tokens of one DFA state, stack below unknown.
+struct StateMask {
+    bool dense = false;             // accepted stored as `words` (else as the id list `accepted`)
+    std::vector<uint32_t> words;    // [mask_words(n_tokens)] when dense
+    std::vector<TokenId> accepted;  // when !dense
+    std::vector<TokenId> uncertain;
+    int32_t n_accepted = 0;
+};
+
+// A grammar bound to a vocabulary, with its lazily filled per-state mask cache; shared (thread-safe) by
+// every matcher of that (grammar, vocabulary) pair.
+class CompiledGrammar {
+public:
+    CompiledGrammar(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTable> tokens);
+    ~CompiledGrammar();
+
+    const Grammar & grammar() const { return *grammar_; }
+    const TokenTable & tokens() const { return *tokens_; }
+    const std::shared_ptr<const Grammar> & grammar_ptr() const { return grammar_; }
+
+    const StateMask & state_mask(int32_t state) const;  // computed on first use
+    void precompute() const;                             // every state now (e.g. at load time)
+    int32_t n_cached_states() const { return n_cached_.load(); }
+
+private:
+    std::shared_ptr<const Grammar> grammar_;
+    std::shared_ptr<const TokenTable> tokens_;
+    mutable std::unique_ptr<std::atomic<StateMask *>[]> masks_;
+    mutable std::mutex mu_;
+    mutable std::atomic<int32_t> n_cached_{0};
+};
+
+// Classifies every token for one state (the walk described above). Exposed for tests and benchmarks.
+StateMask compute_state_mask(const Grammar & g, const TokenTable & tokens, int32_t state);
+
+class GrammarMatcher {
+public:
+    explicit GrammarMatcher(std::shared_ptr<const CompiledGrammar> compiled);
+    // Convenience: binds grammar and vocabulary here, with a private mask cache.
+    GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTable> tokens);
+
+    // Writes mask_words(n_tokens) words. After termination nothing is allowed.
+    void fill_mask(uint32_t * words);
+    // Advances by one token; false (state unchanged) when the token is not allowed here.
+    bool accept_token(TokenId id);
+    // Advances by raw bytes (counts as one step for rollback); false (state unchanged) when not allowed.
+    bool accept_bytes(std::string_view bytes);
+    // Undoes the last n accept_token/accept_bytes steps (n <= n_steps()).
+    void rollback(int32_t n);
+    int32_t n_steps() const { return (int32_t)history_.size() - 1; }
+    void reset();
+
+    bool can_terminate() const;  // the output so far is a complete sentence of the grammar
+    bool is_terminated() const { return history_.back().terminated; }  // a stop token was accepted
+    // The bytes every continuation must start with (stops where there is a choice or the grammar may end).
+    std::string forced_bytes(size_t max_bytes = 4096);
+
+    // Tags of the positions the last accepted step's bytes were read in (one per byte), for confidence.
+    const std::vector<uint16_t> & last_step_tags() const { return last_tags_; }
+    const CompiledGrammar & compiled() const { return *compiled_; }
+
+private:
+    struct Position {
+        std::vector<detail::Thread> threads;
+        bool terminated = false;
+    };
+    bool advance(const std::vector<detail::Thread> & from, std::string_view bytes, std::vector<detail::Thread> & to,
+                 std::vector<uint16_t> * tags);
+    bool token_alive(const detail::Thread & t, const std::string & bytes);
+    uint16_t position_tag(const std::vector<detail::Thread> & threads) const;
+
+    std::shared_ptr<const CompiledGrammar> compiled_;
+    detail::FrameArena arena_;
+    std::vector<Position> history_;  // history_[0] = start
+    std::vector<uint16_t> last_tags_;
+    std::vector<detail::Thread> scratch_a_, scratch_b_;
+};
+
+// Jump-forward. Encoder: text -> token ids of the engine's tokenizer (no BOS/EOS, no leading space).
+// Tokenizes forced_bytes(), drops the LAST token (it may merge with the bytes the model writes next; the
+// model re-generates it under the mask, where longer merged tokens stay allowed), checks that the kept
+// tokens decode exactly to a prefix of the forced bytes, accepts them and returns them. Returns nothing
+// when the stretch is shorter than two tokens.
+using Encoder = std::function<std::vector<TokenId>(std::string_view)>;
+std::vector<TokenId> jump_forward(GrammarMatcher & m, const Encoder & encode);
+
+// Logits helpers. n = number of logits (may exceed the table's n_tokens: the extra ids are disallowed).
+void apply_mask(float * logits, int32_t n, const uint32_t * words, int32_t n_words);
+// probs = softmax over the allowed tokens only (disallowed get 0); returns false if nothing is allowed.
+bool masked_softmax(const float * logits, int32_t n, const uint32_t * words, int32_t n_words, float * probs);
+
+}  // namespace sy::grammar
