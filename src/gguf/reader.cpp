@@ -289,7 +289,9 @@ void File::Impl::parse_tensor_infos(Parser & in, uint64_t n_tensors) {
                 in.fail("ne[" + std::to_string(d) + "] = " + std::to_string(ne) + " at offset " + std::to_string(at) +
                         " is negative");
             t.ne[d] = ne;
-            overflow = overflow || __builtin_mul_overflow(n_el, ne, &n_el);
+            // Zero dims are skipped so that no partial product (e.g. ne[1]*ne[2]*ne[3] when ne[0] == 0)
+            // can overflow later either.
+            if (ne != 0) overflow = overflow || __builtin_mul_overflow(n_el, ne, &n_el);
         }
         if (overflow)
             in.fail("shape [" + std::to_string(t.ne[0]) + ", " + std::to_string(t.ne[1]) + ", " +

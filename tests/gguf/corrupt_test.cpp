@@ -174,6 +174,8 @@ TEST(GgufCorrupt, TensorShapeAndType) {
     expect_error(one_tensor({1, 1, 1, 1, 1}, kF32, 0, 32), "n_dims 5");
     expect_error(one_tensor({4, -1}, kF32, 0, 32), "ne[1] = -1 at offset 63 is negative");
     expect_error(one_tensor({1ll << 32, 1ll << 32}, kF32, 0, 32), "element count overflows");
+    // Found by fuzzing: a zero ne[0] hid the overflow of ne[1] * ne[2].
+    expect_error(one_tensor({0, 1ll << 56, 1ll << 16}, kF32, 0, 32), "element count overflows");
     expect_error(one_tensor({1ll << 61}, kF64, 0, 32), "byte size of shape overflows");
     expect_error(one_tensor({4}, 99, 0, 32), "tensor 'blk.0.attn_q.weight': unknown or unsupported ggml type id 99",
                  ErrorKind::ErrorKind_unsupported);
