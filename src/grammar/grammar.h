@@ -15,6 +15,7 @@
 //   }
 #pragma once
 
+#include "common/error.h"
 #include "grammar/automaton.h"
 #include "grammar/cache.h"
 #include "grammar/confidence.h"
