@@ -150,23 +150,27 @@ struct TileBlock32 {
             }
         for (int64_t b = 0; b < nb; ++b) {
             __m256i wq[R], wabs[R];
+            __m256 dwv[R];
             float dw[R], mw[R];
             for (int r = 0; r < R; ++r) {
                 const uint8_t * p = a.w + r * a.w_stride + b * Dec::bytes;
                 _mm_prefetch((const char *)p + 8 * Dec::bytes, _MM_HINT_T0);
                 wq[r] = Dec::decode(p, dw[r], mw[r]);
+                dwv[r] = _mm256_set1_ps(dw[r]);
                 if constexpr (Dec::is_signed) wabs[r] = _mm256_abs_epi8(wq[r]);
             }
             for (int t = 0; t < T; ++t) {
                 const __m256i aq = _mm256_load_si256((const __m256i *)(arow[t] + b * 32));
                 const float da = ad[t][b];
+                const __m256 dav = _mm256_set1_ps(da);
                 for (int r = 0; r < R; ++r) {
                     __m256i p;
                     if constexpr (Dec::is_signed)
                         p = dot_u8s8(_mm256_setzero_si256(), wabs[r], _mm256_sign_epi8(aq, wq[r]));
                     else
                         p = dot_u8s8(_mm256_setzero_si256(), wq[r], aq);
-                    acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw[r] * da), acc[r][t]);
+                    // (p · d_w) · d_a: the weight scale is broadcast once per row, the activation's once per token
+                    acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(p), dwv[r]), dav, acc[r][t]);
                     if constexpr (!Dec::is_signed) corr[r][t] += mw[r] * da * (float)as[t][b];
                 }
             }
