@@ -266,6 +266,33 @@ TEST(GgufWriter, RejectsBadTensorsAndValues) {
     expect_throw([&] { w.write("/nonexistent-dir/x.gguf"); }, ErrorKind::ErrorKind_io, "/nonexistent-dir/x.gguf");
 }
 
+// The writer's exact bytes for a tiny file, built field by field from the format description (this is
+// also the layout llama.cpp's writer produces and its reader insists on: offsets packed in order).
+TEST(GgufWriter, ExactByteLayout) {
+    Writer w;
+    w.set("a", Value::u32(7));
+    w.set("s", Value::strings({"x"}));
+    const int64_t ne_w[] = {2};
+    const std::vector<uint8_t> dw = {1, 2, 3, 4, 5, 6, 7, 8};
+    w.add_tensor("w", 0, ne_w, dw);
+    const int64_t ne_v[] = {1, 1};
+    const std::vector<uint8_t> dv = {9, 10};
+    w.add_tensor("v", 1, ne_v, dv);
+
+    Bytes e;
+    e.header(3, 2, 2);
+    e.str("a").u32(4).u32(7);
+    e.str("s").u32(9).u32(8).u64(1).str("x");
+    e.tensor("w", {2}, 0, 0);
+    e.tensor("v", {1, 1}, 1, 32);
+    e.pad_to(32);
+    e.b.insert(e.b.end(), dw.begin(), dw.end());
+    e.pad_to(32);
+    e.b.insert(e.b.end(), dv.begin(), dv.end());
+    e.pad_to(32);
+    EXPECT_EQ(w.write_to_memory(), e.b);
+}
+
 // GGUF v2 has the v3 layout (64-bit counts); write one by hand and read it.
 TEST(GgufReader, ReadsVersion2) {
     Bytes f;
