@@ -252,14 +252,14 @@ void dequantize_row_q5_1(const void * vx, float * y, int64_t n) {
 }
 
 // ---- 8-bit 32-blocks (q8_0, q8_1) -----------------------------------------------------------------------
-// d = amax / 127, q = round(x / d) (ties away from zero, as ggml's activation quantizer does).
+// d = amax / 127, q = round(x / d).
 
 void quantize_q8_block(const float * x, int8_t * q, float * d_out) {
     float amax = 0.0f;
     for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    for (int i = 0; i < 32; ++i) q[i] = (int8_t)std::round(x[i] * id);
+    for (int i = 0; i < 32; ++i) q[i] = (int8_t)nearest_int(x[i] * id);
     *d_out = d;
 }
 

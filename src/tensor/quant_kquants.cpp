@@ -1,7 +1,9 @@
 // Scalar quantize/dequantize of the K-quants (super-blocks of 256 elements): q2_K q3_K q4_K q5_K q6_K and
 // the activation type q8_K. Dequantization repeats ggml's float operations in the same order, so results
 // are bit-identical; quantization is our own (same idea as ggml: per sub-block a searched scale, then the
-// sub-block scales themselves quantized against one fp16 super-scale).
+// sub-block scales themselves quantized against one fp16 super-scale). The fits take per-element weights
+// (room for importance data later); without such data every weight is 1, i.e. plain squared error, which on
+// Gaussian rows beat weighting by |x| or x^2 for every K type.
 //
 // Bit placement inside one 256-element super-block (e = element index 0..255):
 //   q2_K  code(e) = (qs[32*(e/128) + e%32] >> 2*((e%128)/32)) & 3; sub-block s = e/16:
@@ -129,6 +131,20 @@ float fit_symmetric(int n, int nmax, const float * x, const float * w, int8_t * 
             for (int i = 0; i < n; ++i) L[i] = (int8_t)(trial[i] + nmax);
         }
     }
+    // Polish: re-round every element against the fitted scale and refit, while that helps.
+    for (int iter = 0; iter < 3 && best_gain > 0.0f; ++iter) {
+        float sum_xl = 0.0f, sum_ll = 0.0f;
+        for (int i = 0; i < n; ++i) {
+            const int l = std::clamp(nearest_int(x[i] / best_scale), -nmax, nmax - 1);
+            trial[i] = (int8_t)l;
+            sum_xl += w[i] * x[i] * (float)l;
+            sum_ll += w[i] * (float)(l * l);
+        }
+        if (sum_ll <= 0.0f || sum_xl * sum_xl / sum_ll <= best_gain) break;
+        best_gain = sum_xl * sum_xl / sum_ll;
+        best_scale = sum_xl / sum_ll;
+        for (int i = 0; i < n; ++i) L[i] = (int8_t)(trial[i] + nmax);
+    }
     if (best_gain < 0.0f) {  // every weight was zero: fall back to plain max scaling
         const float iscale = -(float)nmax / max;
         for (int i = 0; i < n; ++i) L[i] = (int8_t)(std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1) + nmax);
@@ -172,10 +188,7 @@ void quantize_k_affine_superblock(const float * x, int nmax, uint16_t * d_out, u
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < 8; ++j) {
         const float * xs = x + 32 * j;
-        float sum_x2 = 0.0f;
-        for (int i = 0; i < 32; ++i) sum_x2 += xs[i] * xs[i];
-        const float rms = std::sqrt(sum_x2 / 32.0f);
-        for (int i = 0; i < 32; ++i) w[i] = rms + std::fabs(xs[i]);
+        for (int i = 0; i < 32; ++i) w[i] = 1.0f;
         scales[j] = fit_affine(32, nmax, xs, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20);
         max_scale = std::max(max_scale, scales[j]);
         max_min = std::max(max_min, mins[j]);
@@ -212,7 +225,7 @@ void quantize_row_q2_K(const float * x, void * vy, int64_t n) {
         float max_scale = 0.0f, max_min = 0.0f;
         for (int j = 0; j < 16; ++j) {
             const float * xs = x + 16 * j;
-            for (int i = 0; i < 16; ++i) w[i] = std::fabs(xs[i]) + 1e-6f;
+            for (int i = 0; i < 16; ++i) w[i] = 1.0f;
             scales[j] = fit_affine(16, 3, xs, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15);
             max_scale = std::max(max_scale, scales[j]);
             max_min = std::max(max_min, mins[j]);
@@ -267,7 +280,7 @@ void quantize_row_q3_K(const float * x, void * vy, int64_t n) {
         float max_scale = 0.0f, amax = 0.0f;
         for (int j = 0; j < 16; ++j) {
             const float * xs = x + 16 * j;
-            for (int i = 0; i < 16; ++i) w[i] = xs[i] * xs[i];
+            for (int i = 0; i < 16; ++i) w[i] = 1.0f;
             scales[j] = fit_symmetric(16, 4, xs, w, L + 16 * j, 9);
             if (std::fabs(scales[j]) > amax) { amax = std::fabs(scales[j]); max_scale = scales[j]; }
         }
@@ -406,7 +419,7 @@ void quantize_row_q6_K(const float * x, void * vy, int64_t n) {
         float max_scale = 0.0f, amax = 0.0f;
         for (int j = 0; j < 16; ++j) {
             const float * xs = x + 16 * j;
-            for (int i = 0; i < 16; ++i) w[i] = xs[i] * xs[i];
+            for (int i = 0; i < 16; ++i) w[i] = 1.0f;
             scales[j] = fit_symmetric(16, 32, xs, w, L + 16 * j, 9);
             if (std::fabs(scales[j]) > amax) { amax = std::fabs(scales[j]); max_scale = scales[j]; }
         }
