@@ -1,7 +1,7 @@
 // `switchyard tokenize -m MODEL [--add-special] [--parse-special] [--pieces] (TEXT | -)`: prints the token
 // ids of TEXT (or of all of stdin with `-`, byte for byte, trailing newline included) space-separated on
 // one line. By default no BOS/EOS is added and special-token text is plain text. --pieces then prints one
-// line per token: its id, a tab and its bytes as a quoted, escaped string.
+// line per token: its id, a tab and its bytes as a quoted string (partial UTF-8 as \\xNN escapes).
 // Only the tokenizer metadata of MODEL is read; no weights are loaded.
 #include <cstdio>
 #include <iostream>
@@ -24,10 +24,29 @@ struct TokenizeParams {
     bool pieces = false;
 };
 
-// A quoted string with quotes, backslashes and control bytes escaped; other bytes pass through.
+// Length of the well-formed UTF-8 sequence at s[i], or 0.
+size_t utf8_len_at(const std::string & s, size_t i) {
+    const auto b0 = (unsigned char)s[i];
+    const size_t len = b0 < 0x80 ? 1 : (b0 & 0xE0) == 0xC0 ? 2 : (b0 & 0xF0) == 0xE0 ? 3 : (b0 & 0xF8) == 0xF0 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return 0;
+    uint32_t cpt = len == 1 ? b0 : b0 & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+        const auto b = (unsigned char)s[i + k];
+        if ((b & 0xC0) != 0x80) return 0;
+        cpt = (cpt << 6) | (b & 0x3F);
+    }
+    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cpt < kMin[len] || cpt > 0x10FFFF || (cpt >= 0xD800 && cpt <= 0xDFFF)) return 0;
+    return len;
+}
+
+// A quoted string: quotes, backslashes, control bytes and bytes that are not part of well-formed UTF-8
+// (a token may hold part of a character) are escaped; other characters pass through.
 std::string quote_piece(const std::string & s) {
     std::string out = "\"";
-    for (unsigned char c : s) {
+    for (size_t i = 0; i < s.size();) {
+        const auto c = (unsigned char)s[i];
+        const size_t len = utf8_len_at(s, i);
         if (c == '"' || c == '\\') {
             out += '\\';
             out += (char)c;
@@ -37,13 +56,16 @@ std::string quote_piece(const std::string & s) {
             out += "\\t";
         } else if (c == '\r') {
             out += "\\r";
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c == 0x7f || len == 0) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
         } else {
-            out += (char)c;
+            out.append(s, i, len);
+            i += len;
+            continue;
         }
+        ++i;
     }
     return out + "\"";
 }
