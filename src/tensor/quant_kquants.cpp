@@ -260,12 +260,16 @@ void dequantize_row_q2_K(const void * vx, float * y, int64_t n) {
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const float d = fp16_to_fp32(x[b].d);
         const float dmin = fp16_to_fp32(x[b].dmin);
-        for (int e = 0; e < QK_K; ++e) {
-            const int code = (x[b].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
-            const uint8_t sc = x[b].scales[e / 16];
-            const float dl = d * (float)(sc & 0xF);
-            const float ml = dmin * (float)(sc >> 4);
-            *y++ = dl * (float)code - ml;
+        for (int h = 0; h < 2; ++h) {          // elements 128h ..
+            const uint8_t * q = x[b].qs + 32 * h;
+            for (int k = 0; k < 4; ++k) {      // .. + 32k ..
+                for (int half = 0; half < 2; ++half) {  // .. + 16 half + l
+                    const uint8_t sc = x[b].scales[8 * h + 2 * k + half];
+                    const float dl = d * (float)(sc & 0xF);
+                    const float ml = dmin * (float)(sc >> 4);
+                    for (int l = 0; l < 16; ++l) *y++ = dl * (float)((q[16 * half + l] >> (2 * k)) & 3) - ml;
+                }
+            }
         }
     }
 }
@@ -332,11 +336,18 @@ void dequantize_row_q3_K(const void * vx, float * y, int64_t n) {
             const int lo = j < 8 ? (x[b].scales[j] & 0xF) : (x[b].scales[j - 8] >> 4);
             sc[j] = (int8_t)((lo | (((x[b].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
         }
-        for (int e = 0; e < QK_K; ++e) {
-            const int low = (x[b].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
-            const int high = (x[b].hmask[e % 32] >> (e / 32)) & 1;
-            const float dl = d_all * (float)sc[e / 16];
-            *y++ = dl * (float)(low - (high ? 0 : 4));
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t * q = x[b].qs + 32 * h;
+            for (int k = 0; k < 4; ++k) {
+                const uint8_t m = (uint8_t)(1 << (4 * h + k));  // hmask bit of elements 128h + 32k + l
+                for (int half = 0; half < 2; ++half) {
+                    const float dl = d_all * (float)sc[8 * h + 2 * k + half];
+                    for (int l = 16 * half; l < 16 * half + 16; ++l) {
+                        const int low = (q[l] >> (2 * k)) & 3;
+                        *y++ = dl * (float)(low - ((x[b].hmask[l] & m) ? 0 : 4));
+                    }
+                }
+            }
         }
     }
 }
@@ -451,15 +462,24 @@ void quantize_row_q6_K(const float * x, void * vy, int64_t n) {
 
 void dequantize_row_q6_K(const void * vx, float * y, int64_t n) {
     const block_q6_K * x = (const block_q6_K *)vx;
-    for (int64_t b = 0; b < n / QK_K; ++b) {
+    for (int64_t b = 0; b < n / QK_K; ++b, y += QK_K) {
         const float d = fp16_to_fp32(x[b].d);
-        for (int e = 0; e < QK_K; ++e) {
-            const int h = e / 128, r = e % 128, l = r % 32, k = r / 32;
-            const uint8_t lbyte = x[b].ql[64 * h + l + 32 * (k & 1)];
-            const int low = k < 2 ? (lbyte & 0xF) : (lbyte >> 4);
-            const int high = (x[b].qh[32 * h + l] >> (2 * k)) & 3;
-            const int q = (low | (high << 4)) - 32;
-            *y++ = d * (float)x[b].scales[e / 16] * (float)q;
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t * ql = x[b].ql + 64 * h;
+            const uint8_t * qh = x[b].qh + 32 * h;
+            const int8_t * sc = x[b].scales + 8 * h;
+            float * yh = y + 128 * h;
+            for (int l = 0; l < 32; ++l) {
+                const int is = l / 16;
+                const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                yh[l] = d * (float)sc[is] * (float)q1;
+                yh[l + 32] = d * (float)sc[is + 2] * (float)q2;
+                yh[l + 64] = d * (float)sc[is + 4] * (float)q3;
+                yh[l + 96] = d * (float)sc[is + 6] * (float)q4;
+            }
         }
     }
 }
