@@ -125,7 +125,7 @@ int32_t RuleSet::json_integer() {
 int32_t RuleSet::json_number() {
     int32_t frac = optional(seq({byte('.'), digits(1, std::nullopt)}));
     int32_t exp = optional(seq({bytes({{'e', 'e'}, {'E', 'E'}}), optional(bytes({{'+', '+'}, {'-', '-'}})),
-                                digits(1, std::nullopt)}));
+                                digits(1, 2)}));
     return seq({json_integer(), frac, exp});
 }
 

@@ -83,7 +83,7 @@ public:
     int32_t json_string_char();   // one JSON string character: unescaped (no '"', '\\', < 0x20) or escape
     int32_t json_string(int32_t min_chars, std::optional<int32_t> max_chars);
     int32_t json_integer();       // -?(0|[1-9][0-9]*)
-    int32_t json_number();        // integer, optional fraction, optional exponent
+    int32_t json_number();        // integer, optional fraction, optional exponent of at most 2 digits
     int32_t digits(int32_t min, std::optional<int32_t> max);
 
     const Expr & expr(int32_t i) const { return pool_.at(i); }
