@@ -1,0 +1,139 @@
+// Linear layer with optional bias and LoRA, the trainer's side of engine/lora.h's wrapper:
+//   y = x · Wᵀ + b + scale · (drop(x) · Aᵀ) · Bᵀ
+// Backward (h = drop(x) · Aᵀ, saved by the forward):
+//   dx += dy · W + ((scale · dy · B) · A) ⊙ mask     dW += dyᵀ · x     db += Σ_tokens dy
+//   dB += scale · dyᵀ · h                             dA += (scale · dy · B)ᵀ · drop(x)
+// The forward overwrites y and lora_h; the backward accumulates (+=) into dx and every parameter gradient.
+// A frozen W of any GGUF type is dequantized kTileBytes at a time (rows r0..r1) and multiplied tile by
+// tile, so a quantized base is never held whole in f32; an f32 base is used in place.
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "common/error.h"
+#include "tensor/quant.h"
+#include "train/gemm.h"
+#include "train/layers.h"
+
+namespace sy::train {
+namespace {
+
+constexpr int64_t kTileFloats = 1 << 18;  // 1 MiB of dequantized rows per tile
+
+// Keep-probability mask value for element `idx`: 0 or 1/(1-p), from a stateless hash of (seed, idx).
+inline float dropout_mask(uint64_t seed, uint64_t idx, float p) {
+    uint64_t z = seed + idx * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const float u = (float)(z >> 40) * (1.0f / 16777216.0f);
+    return u < p ? 0.0f : 1.0f / (1.0f - p);
+}
+
+// Calls fn(r0, r1, rows) for tiles of the frozen weight, rows [r1-r0][n_in] f32.
+template <typename Fn>
+void for_each_tile(const WeightView & w, std::vector<float> & buf, Fn && fn) {
+    if (w.type == DType::DType_f32) {
+        fn(int64_t(0), w.n_out, reinterpret_cast<const float *>(w.data));
+        return;
+    }
+    const int64_t tile = std::max<int64_t>(16, kTileFloats / std::max<int64_t>(1, w.n_in));
+    buf.resize((size_t)(std::min(tile, w.n_out) * w.n_in));
+    for (int64_t r0 = 0; r0 < w.n_out; r0 += tile) {
+        const int64_t r1 = std::min(w.n_out, r0 + tile);
+        for (int64_t r = r0; r < r1; ++r)
+            dequantize_row(w.type, w.data + (size_t)r * w.row_stride, buf.data() + (r - r0) * w.n_in, w.n_in);
+        fn(r0, r1, buf.data());
+    }
+}
+
+thread_local std::vector<float> t_tile;
+
+}  // namespace
+
+template <typename T>
+void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T * lora_h, std::vector<T> & scratch) {
+    if (n == 0) return;
+    if (p.frozen) {
+        if constexpr (std::is_same_v<T, float>) {
+            SY_ASSERT(p.frozen->n_in == p.n_in && p.frozen->n_out == p.n_out);
+            for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
+                gemm<float>(false, true, n, r1 - r0, p.n_in, 1.0f, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
+            });
+        } else {
+            SY_ASSERT_MSG(false, "a frozen GGUF weight needs T = float");
+        }
+    } else {
+        gemm<T>(false, true, n, p.n_out, p.n_in, T(1), x, p.n_in, p.w, p.n_in, T(0), y, p.n_out);
+    }
+    if (p.bias)
+        for (int64_t t = 0; t < n; ++t)
+            for (int64_t o = 0; o < p.n_out; ++o) y[t * p.n_out + o] += p.bias[o];
+    if (p.rank > 0) {
+        const T * xd = x;
+        if (p.dropout > 0.0f) {
+            scratch.resize((size_t)(n * p.n_in));
+            for (int64_t i = 0; i < n * p.n_in; ++i) scratch[i] = x[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
+            xd = scratch.data();
+        }
+        gemm<T>(false, true, n, p.rank, p.n_in, T(1), xd, p.n_in, p.a, p.n_in, T(0), lora_h, p.rank);
+        gemm<T>(false, true, n, p.n_out, p.rank, p.scale, lora_h, p.rank, p.b, p.rank, T(1), y, p.n_out);
+    }
+}
+
+template <typename T>
+void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, const T * dy, int64_t n, T * dx,
+                     const LinearGrads<T> & g, std::vector<T> & scratch) {
+    if (n == 0) return;
+    if (dx) {
+        if (p.frozen) {
+            if constexpr (std::is_same_v<T, float>) {
+                for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
+                    gemm<float>(false, false, n, p.n_in, r1 - r0, 1.0f, dy + r0, p.n_out, rows, p.n_in, 1.0f, dx,
+                                p.n_in);
+                });
+            }
+        } else {
+            gemm<T>(false, false, n, p.n_in, p.n_out, T(1), dy, p.n_out, p.w, p.n_in, T(1), dx, p.n_in);
+        }
+    }
+    if (g.dw) gemm<T>(true, false, p.n_out, p.n_in, n, T(1), dy, p.n_out, x, p.n_in, T(1), g.dw, p.n_in);
+    if (g.dbias)
+        for (int64_t t = 0; t < n; ++t)
+            for (int64_t o = 0; o < p.n_out; ++o) g.dbias[o] += dy[t * p.n_out + o];
+    if (p.rank > 0) {
+        // scratch: dh [n][rank], then drop(x) [n][n_in] and (dh·A) [n][n_in] when dropout is on.
+        const bool drop = p.dropout > 0.0f;
+        scratch.resize((size_t)(n * p.rank + (drop ? 2 * n * p.n_in : 0)));
+        T * dh = scratch.data();
+        if (g.db) gemm<T>(true, false, p.n_out, p.rank, n, p.scale, dy, p.n_out, lora_h, p.rank, T(1), g.db, p.rank);
+        gemm<T>(false, false, n, p.rank, p.n_out, p.scale, dy, p.n_out, p.b, p.rank, T(0), dh, p.rank);
+        const T * xd = x;
+        T * xdrop = dh + n * p.rank;
+        if (drop) {
+            for (int64_t i = 0; i < n * p.n_in; ++i) xdrop[i] = x[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
+            xd = xdrop;
+        }
+        if (g.da) gemm<T>(true, false, p.rank, p.n_in, n, T(1), dh, p.rank, xd, p.n_in, T(1), g.da, p.n_in);
+        if (dx) {
+            if (!drop) {
+                gemm<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(1), dx, p.n_in);
+            } else {
+                T * tmp = xdrop + n * p.n_in;
+                gemm<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(0), tmp, p.n_in);
+                for (int64_t i = 0; i < n * p.n_in; ++i) dx[i] += tmp[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
+            }
+        }
+    }
+}
+
+template void linear_forward<float>(const LinearParams<float> &, const float *, int64_t, float *, float *,
+                                    std::vector<float> &);
+template void linear_forward<double>(const LinearParams<double> &, const double *, int64_t, double *, double *,
+                                     std::vector<double> &);
+template void linear_backward<float>(const LinearParams<float> &, const float *, const float *, const float *, int64_t,
+                                     float *, const LinearGrads<float> &, std::vector<float> &);
+template void linear_backward<double>(const LinearParams<double> &, const double *, const double *, const double *,
+                                      int64_t, double *, const LinearGrads<double> &, std::vector<double> &);
+
+}  // namespace sy::train
