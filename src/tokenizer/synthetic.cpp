@@ -3,7 +3,7 @@
 //
 // Construction: 256 byte tokens in GPT-2 form (byte order), then merges learned greedily from the embedded
 // sample below (the most frequent adjacent pair over the pre-tokenized words, ties to the smallest token
-// ids, while a pair occurs at least twice), then seeded random merges of two existing tokens until
+// ids, while a pair occurs at least twice), then seeded random merges of two existing tokens (at most 16 bytes together) until
 // n_tokens - 3 tokens exist, then the control tokens <|endoftext|>, <|im_start|>, <|im_end|>.
 #include <algorithm>
 #include <cstring>
@@ -150,18 +150,31 @@ Vocab make_synthetic_bpe_vocab(int32_t n_tokens, uint64_t seed, std::string_view
         }
     }
 
-    // Seeded random merges of existing tokens up to the requested size (raw length capped at 16 bytes).
+    // Seeded random merges of existing tokens up to the requested size: a uniform, then b uniform among
+    // the tokens short enough that a+b stays within kMaxRaw bytes.
+    constexpr size_t kMaxRaw = 16;
     std::mt19937_64 rng(seed);
-    std::vector<size_t> raw_len(v.text_.size());
+    std::vector<std::vector<int32_t>> by_len(kMaxRaw + 1);  // raw byte length -> token ids
+    std::vector<uint8_t> raw_len(v.text_.size());
     for (size_t i = 0; i < v.text_.size(); ++i) {
-        raw_len[i] = 0;
-        for (size_t k = 0; k < v.text_[i].size(); k += utf8_sequence_len(std::string_view(v.text_[i]).substr(k))) ++raw_len[i];
+        size_t len = 0;
+        for (size_t k = 0; k < v.text_[i].size(); k += utf8_sequence_len(std::string_view(v.text_[i]).substr(k))) ++len;
+        raw_len[i] = (uint8_t)std::min(len, kMaxRaw);
+        by_len[raw_len[i]].push_back((int32_t)i);
     }
     while ((int32_t)v.text_.size() < n_normal) {
-        const auto a = (int32_t)(rng() % v.text_.size()), b = (int32_t)(rng() % v.text_.size());
-        if (raw_len[a] + raw_len[b] > 16 || ids.count(v.text_[a] + v.text_[b]) > 0) continue;
+        const auto a = (int32_t)(rng() % v.text_.size());
+        const size_t room = kMaxRaw - raw_len[a];
+        size_t n_fit = 0;
+        for (size_t l = 1; l <= room; ++l) n_fit += by_len[l].size();
+        if (n_fit == 0) continue;
+        size_t r = rng() % n_fit, l = 1;
+        while (r >= by_len[l].size()) r -= by_len[l++].size();
+        const int32_t b = by_len[l][r];
+        if (ids.count(v.text_[a] + v.text_[b]) > 0) continue;
         add_merge(a, b);
-        raw_len.push_back(raw_len[a] + raw_len[b]);
+        raw_len.push_back((uint8_t)(raw_len[a] + raw_len[b]));
+        by_len[raw_len.back()].push_back((int32_t)raw_len.size() - 1);
     }
 
     v.type_.assign(v.text_.size(), TokenType::TokenType_normal);

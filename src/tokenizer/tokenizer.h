@@ -98,9 +98,11 @@ public:
     // Reads tokenizer.ggml.* from a GGUF file. Throws sy::Error: unsupported model / unknown pre-tokenizer
     // (naming it and listing the supported ones), or inconsistent metadata.
     static std::unique_ptr<Tokenizer> from_gguf(const gguf::File & file);
-    // Builds the tokenizer of an already loaded (finalized) vocabulary. Same errors as from_gguf.
+    // Builds the tokenizer of a vocabulary (finalizing it first if that was not done). Same errors as
+    // from_gguf.
     static std::unique_ptr<Tokenizer> from_vocab(Vocab vocab);
 
+    // Safe to call from several threads at once (encode and decode keep no state between calls).
     virtual std::vector<TokenId> encode(std::string_view text, const EncodeOptions & opt = {}) const = 0;
     // Concatenated token bytes; control tokens are rendered as their text unless skip_special.
     std::string decode(std::span<const TokenId> ids, bool skip_special = false) const;

@@ -260,6 +260,7 @@ void write_vocab_metadata(const Vocab & vocab, gguf::Writer & w) {
 std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const gguf::File & file) { return from_vocab(load_vocab(file)); }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_vocab(Vocab vocab) {
+    if (vocab.bytes_.size() != vocab.text_.size() || vocab.index_.size() == 0) vocab.finalize();
     if (vocab.kind() == TokenizerKind::TokenizerKind_spm) return make_spm_tokenizer(std::move(vocab));
     return make_bpe_tokenizer(std::move(vocab));
 }

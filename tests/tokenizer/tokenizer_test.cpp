@@ -36,10 +36,16 @@ const std::vector<std::string> kTricky = {
 
 class RealVocab : public ::testing::Test {
 protected:
-    static std::unique_ptr<Tokenizer> load(const std::string & name) {
-        const auto path = vocab_fixture_dir() / ("ggml-vocab-" + name + ".gguf");
-        auto file = gguf::File::open(path.string());
-        return Tokenizer::from_gguf(file);
+    // Each vocabulary is loaded once for the whole test program (loading the big ones dominates).
+    static const Tokenizer * load(const std::string & name) {
+        static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
+        auto & slot = cache[name];
+        if (!slot) {
+            const auto path = vocab_fixture_dir() / ("ggml-vocab-" + name + ".gguf");
+            auto file = gguf::File::open(path.string());
+            slot = Tokenizer::from_gguf(file);
+        }
+        return slot.get();
     }
     void SetUp() override {
         if (testing::fixture_names().empty()) GTEST_SKIP() << "no reference vocabularies at " << vocab_fixture_dir();
