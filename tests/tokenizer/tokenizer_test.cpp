@@ -80,6 +80,40 @@ TEST_F(RealVocab, DecodeOfEncodeIsExactForTrickyText) {
     EXPECT_EQ(starcoder->decode(starcoder->encode("a\xFF" "b\xC0")), "ab");
 }
 
+TEST_F(RealVocab, RandomBytesRoundTrip) {
+    // Random mixes of ASCII, whitespace, multi-byte characters and stray bytes.
+    const std::vector<std::string> atoms = {"a", "Z", " ", "  ", "\n", "\t", "7", "'s", "!", "<|", "\xC3\xA9", "\xE4\xBD\xA0",
+                                            "\xF0\x9F\xA6\x99", "\xCC\x81", "\xC2\xA0", "\x80", "\xFF", "\xE4\xBD", "\x00"};
+    uint64_t state = 12345;
+    auto next = [&] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return (uint32_t)(state >> 33);
+    };
+    for (const char * name : {"llama-spm", "gpt-2", "qwen2", "deepseek-llm", "falcon"}) {
+        const Tokenizer * tok = load(name);
+        for (int t = 0; t < 60; ++t) {
+            std::string s;
+            const int n = (int)(next() % 24);
+            for (int k = 0; k < n; ++k) s += atoms[next() % atoms.size()];
+            const auto ids = tok->encode(s);
+            EXPECT_EQ(tok->decode(ids), without_untokenizable_bytes(*tok, s)) << name;
+        }
+    }
+}
+
+TEST_F(RealVocab, LongRunsStayCorrect) {
+    // Very long whitespace and letter runs exercise the regex engine's limits and the merge heaps.
+    for (const char * name : {"qwen2", "llama-spm", "gpt-2"}) {
+        const Tokenizer * tok = load(name);
+        for (const std::string & s : {std::string(100000, ' ') + "x", std::string(100000, 'a'),
+                                      std::string(20000, '\n') + std::string(20000, '7')}) {
+            const auto ids = tok->encode(s);
+            EXPECT_LE(ids.size(), s.size() + 1) << name;  // SPM: newlines are byte tokens, plus the "▁" prefix
+            EXPECT_EQ(tok->decode(ids), s) << name;
+        }
+    }
+}
+
 TEST_F(RealVocab, InvalidUtf8GoesThroughByteTokens) {
     auto spm = load("llama-spm");
     // "\xFF" is no piece: byte fallback <0xFF> (id 3 + 0xFF); the prefix space is "▁" (29871).
