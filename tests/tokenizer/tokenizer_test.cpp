@@ -286,3 +286,40 @@ TEST(Vocab, DecodeRejectsOutOfRangeIds) {
 
 }  // namespace
 }  // namespace sy::tok
+
+namespace sy::tok {
+namespace {
+
+// Llama 3 vocabularies take a word that is a token as a whole without merging, and add BOS by default.
+TEST(Llama3Family, WholeWordTokensSkipMergesAndBosIsDefault) {
+    Vocab v = make_synthetic_bpe_vocab(600, 5);
+    const std::string word = "\xC4\xA0xyzzq";  // "Ġxyzzq": no merge chain builds it
+    ASSERT_FALSE(v.find(word));
+    v.text_.insert(v.text_.end() - 3, word);  // keep the control tokens last
+    v.type_.insert(v.type_.end() - 3, TokenType::TokenType_normal);
+    v.special_.bos = 598;
+    v.special_.pad = 598;
+    v.special_.eos = 600;
+    v.finalize();
+    const TokenId word_id = 597;
+    ASSERT_EQ(v.find(word), word_id);
+
+    v.pre_ = "qwen2";
+    auto qwen = Tokenizer::from_vocab(v);
+    EXPECT_GT(qwen->encode(" xyzzq").size(), 1u);
+
+    v.pre_ = "llama-bpe";
+    gguf::Writer w;
+    write_vocab_metadata(v, w);
+    w.remove("tokenizer.ggml.add_bos_token");
+    const auto bytes = w.write_to_memory();
+    auto file = gguf::File::from_memory(bytes.data(), bytes.size());
+    auto llama3 = Tokenizer::from_gguf(file);
+    EXPECT_EQ(llama3->encode(" xyzzq"), std::vector<TokenId>{word_id});
+    EXPECT_TRUE(llama3->vocab().special().add_bos);
+    EXPECT_EQ(llama3->encode(" xyzzq", {.add_special = true}), (std::vector<TokenId>{598, word_id}));
+    EXPECT_EQ(llama3->decode(llama3->encode("Hi xyzzq, 12345 IT'S")), "Hi xyzzq, 12345 IT'S");
+}
+
+}  // namespace
+}  // namespace sy::tok
