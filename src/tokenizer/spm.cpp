@@ -4,15 +4,13 @@
 // Design note. Spaces become "▁" (U+2581) and, with add_space_prefix, the text gets one leading "▁". The
 // text is cut into UTF-8 characters; every adjacent pair whose concatenation is a vocabulary piece is a
 // candidate, and the candidate with the highest score (leftmost on ties) is merged first, then its new
-// neighbours become candidates. Finally each symbol is emitted as its piece, or, when the text is not a
-// piece, split back into the two symbols it was merged from, down to single characters, and characters
-// that are no piece are emitted as <0xXX> byte tokens.
+// neighbours become candidates. Finally each symbol is emitted as its piece; a symbol that is no piece
+// can only be a single character (every merge makes a piece), and it is emitted as <0xXX> byte tokens.
 // Example: "Hi!" -> "▁Hi!" -> ['▁','H','i','!'] -> merge '▁H' (best score) -> '▁Hi' -> ['▁Hi','!'].
 // Ill-formed UTF-8 bytes are characters of one byte each, so they always end up as byte tokens.
 // Only normal, user-defined and undefined-type pieces take part in merging: control, unknown, unused
 // and byte tokens are never produced from text ("<s>" in the text stays text).
 #include <queue>
-#include <unordered_map>
 
 #include "common/error.h"
 #include "tokenizer/tokenizers_internal.h"
@@ -106,7 +104,6 @@ private:
         std::string_view text;
         std::vector<Symbol> symbols;
         std::priority_queue<Bigram, std::vector<Bigram>, BigramWorse> queue;
-        std::unordered_map<std::string_view, std::pair<int32_t, int32_t>> rev_merge;  // merged text -> parts
     };
 
     void try_add_bigram(Session & s, int32_t left, int32_t right) const {
@@ -116,29 +113,22 @@ private:
         const TokenId * id = mergeable(merged);
         if (id == nullptr) return;
         s.queue.push({vocab_.token_score(*id), left, right, (uint32_t)merged.size()});
-        s.rev_merge[merged] = {left, right};
     }
 
-    void resegment(const Session & s, const Symbol & sym, std::vector<TokenId> & out) const {
+    void emit(const Session & s, const Symbol & sym, std::vector<TokenId> & out) const {
         const std::string_view piece = s.text.substr(sym.start, sym.n);
         if (const TokenId * id = mergeable(piece)) {
             out.push_back(*id);
             return;
         }
-        const auto it = s.rev_merge.find(piece);
-        if (it == s.rev_merge.end()) {
-            for (char c : piece) {
-                const auto & bt = byte_token_[(uint8_t)c];
-                if (!bt) {
-                    throw Error(ErrorKind::ErrorKind_unsupported,
-                                "byte " + std::to_string((uint8_t)c) + " has no token (<0xXX>) and the vocabulary has no unknown token");
-                }
-                out.push_back(*bt);
+        for (char c : piece) {
+            const auto & bt = byte_token_[(uint8_t)c];
+            if (!bt) {
+                throw Error(ErrorKind::ErrorKind_unsupported, "byte " + std::to_string((uint8_t)c) +
+                                                                  " has no token (<0xXX>) and the vocabulary has no unknown token");
             }
-            return;
+            out.push_back(*bt);
         }
-        resegment(s, s.symbols[it->second.first], out);
-        resegment(s, s.symbols[it->second.second], out);
     }
 
     void encode_escaped(std::string_view text, std::vector<TokenId> & out) const {
@@ -166,7 +156,7 @@ private:
             try_add_bigram(s, l.prev, b.left);
             try_add_bigram(s, b.left, l.next);
         }
-        for (int32_t i = s.symbols.empty() ? -1 : 0; i != -1; i = s.symbols[i].next) resegment(s, s.symbols[i], out);
+        for (int32_t i = s.symbols.empty() ? -1 : 0; i != -1; i = s.symbols[i].next) emit(s, s.symbols[i], out);
     }
 
     SpecialSplitter special_;
