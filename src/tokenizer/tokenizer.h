@@ -1,6 +1,7 @@
 // Tokenizers built from GGUF metadata (tokenizer.ggml.*): SPM (`llama`) and byte-level BPE (`gpt2`) with
 // the pre-tokenizers of the common model families. Encoding and decoding are exact: decode(encode(s)) == s
-// for any valid UTF-8 s (SPM's leading-space convention aside, see spm.cpp).
+// for any byte string s (ill-formed UTF-8 goes through byte tokens; SPM's added leading space is taken off
+// again by decode). Exceptions and details: docs/tokenizers.md.
 #pragma once
 
 #include <cstdint>
@@ -104,7 +105,9 @@ public:
 
     // Safe to call from several threads at once (encode and decode keep no state between calls).
     virtual std::vector<TokenId> encode(std::string_view text, const EncodeOptions & opt = {}) const = 0;
-    // Concatenated token bytes; control tokens are rendered as their text unless skip_special.
+    // Concatenated token bytes; control tokens are rendered as their text unless skip_special. SPM with
+    // add_space_prefix: the one space encode() put at the start and after each special token is removed.
+    // Throws sy::Error(ErrorKind_invalid_argument) for an id outside the vocabulary.
     std::string decode(std::span<const TokenId> ids, bool skip_special = false) const;
     // The bytes of one token (may be an incomplete UTF-8 sequence when streaming).
     const std::string & token_piece(TokenId id) const { return vocab_.token_bytes(id); }
