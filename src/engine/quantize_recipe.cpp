@@ -81,6 +81,15 @@ std::optional<QuantRecipe> find_quant_recipe(std::string_view name) {
     if (iequal(name, "ALL_F32")) name = "f32";
     for (const auto & r : kRecipes)
         if (iequal(r.name, name)) return r;
+    // llama-quantize also takes the numeric file type; where a mix and a plain type share a number
+    // (11, 14, 16) the mix wins, as that is what the number means to llama.cpp.
+    uint32_t id = 0;
+    const auto res = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (name.empty() || res.ec != std::errc() || res.ptr != name.data() + name.size()) return std::nullopt;
+    for (const auto & r : kRecipes)
+        if (r.file_type == id && r.mix != QuantMix::QuantMix_pure) return r;
+    for (const auto & r : kRecipes)
+        if (r.file_type == id) return r;
     return std::nullopt;
 }
 

@@ -45,7 +45,8 @@ struct QuantRecipe {
 
 // Case-insensitive. Accepts the plain types (f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_K q3_K q4_K q5_K q6_K)
 // and the recipes (Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K Q8_0), optionally prefixed as in
-// llama.cpp's enum ("LLAMA_FTYPE_MOSTLY_Q4_K_M", "MOSTLY_Q4_K_M"). A plain type name is pure: note that
+// llama.cpp's enum ("LLAMA_FTYPE_MOSTLY_Q4_K_M", "MOSTLY_Q4_K_M") or given as its number ("15"; 10 is
+// pure q2_K here, not llama.cpp's Q2_K mix). A plain type name is pure: note that
 // llama-quantize reads "Q4_K" as Q4_K_M, while here q4_K means every weight in q4_K.
 std::optional<QuantRecipe> find_quant_recipe(std::string_view name);
 // Same, but an unknown name is a sy::Error(ErrorKind_invalid_argument) listing the accepted names.

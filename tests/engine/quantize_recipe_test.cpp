@@ -41,6 +41,14 @@ TEST(QuantRecipe, ParsesNamesCaseInsensitively) {
     EXPECT_EQ(recipe("F16").file_type, 1u);
     EXPECT_EQ(recipe("bf16").file_type, 32u);
     EXPECT_EQ(recipe("ALL_F32").base, DType::DType_f32);
+    // numeric llama.cpp file types; a shared number means the mix
+    EXPECT_EQ(recipe("15").mix, QuantMix::QuantMix_q4_k_m);
+    EXPECT_EQ(recipe("14").mix, QuantMix::QuantMix_q4_k_s);
+    EXPECT_EQ(recipe("7").base, DType::DType_q8_0);
+    EXPECT_EQ(recipe("32").base, DType::DType_bf16);
+    EXPECT_EQ(recipe("0").base, DType::DType_f32);
+    EXPECT_FALSE(find_quant_recipe("19").has_value());  // IQ2_XXS: not supported
+    EXPECT_FALSE(find_quant_recipe("15x").has_value());
     // plain K types are pure (not llama-quantize's alias for the _M mix)
     EXPECT_EQ(recipe("q4_K").mix, QuantMix::QuantMix_pure);
     EXPECT_EQ(recipe("q4_K").base, DType::DType_q4_k);
