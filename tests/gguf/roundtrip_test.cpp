@@ -342,6 +342,26 @@ TEST(GgufReader, ZeroSizedDimensionIsAnEmptyTensor) {
     EXPECT_EQ(f.tensors()[0].n_bytes, 0u);
 }
 
+TEST(GgufReader, MovedFileKeepsMappingAndIndexes) {
+    Writer w;
+    w.set("general.architecture", Value::string("llama"));
+    const int64_t ne[] = {4};
+    const std::vector<uint8_t> data = test::pattern_bytes(16, 9);
+    w.add_tensor("w", 0, ne, data);
+    const std::string path = test::temp_path(".gguf");
+    w.write(path);
+    File a = File::open(path);
+    const uint8_t * p = a.tensors()[0].data;
+    File b = std::move(a);
+    EXPECT_EQ(b.find_tensor("w")->data, p);
+    EXPECT_EQ(std::vector<uint8_t>(p, p + 16), data);
+    EXPECT_EQ(b.get_string("general.architecture"), "llama");
+    File c = File::open(path);  // a second mapping, released by the move-assignment
+    c = std::move(b);
+    EXPECT_EQ(c.find_tensor("w")->data, p);
+    std::filesystem::remove(path);
+}
+
 TEST(GgufValue, AccessorsConvertAndReportMismatches) {
     EXPECT_EQ(Value::u8(200).as_u64(), 200u);
     EXPECT_EQ(Value::i32(7).as_u64(), 7u);
