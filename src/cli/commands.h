@@ -11,5 +11,7 @@ void add_model_quantize(CLI::App & model);  // switchyard model quantize
 void add_run(CLI::App & app);               // switchyard run
 void add_tokenize(CLI::App & app);          // switchyard tokenize
 void add_bench(CLI::App & app);             // switchyard bench
+void add_train(CLI::App & app);             // switchyard train
+void add_model_lora(CLI::App & model);      // switchyard model merge-lora / export-peft / import-peft
 
 }  // namespace sy::cli

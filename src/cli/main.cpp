@@ -20,6 +20,8 @@ int main(int argc, char ** argv) {
     sy::cli::add_run(app);
     sy::cli::add_tokenize(app);
     sy::cli::add_bench(app);
+    sy::cli::add_train(app);
+    sy::cli::add_model_lora(*model);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,49 @@
+// The from-scratch presets table.
+#include "train/presets.h"
+
+#include <array>
+
+namespace sy::train {
+namespace {
+
+constexpr std::array<ModelPreset, 3> kPresets = {{
+    // name           embd layers heads kv  n_ff  vocab  ctx
+    {"router-tiny", 128, 4, 4, 2, 384, 4096, 512, "~1.4M params: seconds per epoch on 10k short chats"},
+    {"router-small", 256, 6, 8, 4, 768, 8192, 512, "~6.8M params: the default router"},
+    {"router-base", 384, 8, 6, 2, 1152, 8192, 1024, "~17M params: more capacity, several times slower"},
+}};
+static_assert(kPresets.size() == 3);
+
+}  // namespace
+
+const ModelPreset * find_model_preset(const std::string & name) {
+    for (const auto & p : kPresets)
+        if (name == p.name) return &p;
+    return nullptr;
+}
+
+std::string model_preset_names() {
+    std::string s;
+    for (const auto & p : kPresets) s += (s.empty() ? "" : ", ") + std::string(p.name);
+    return s;
+}
+
+engine::HParams preset_hparams(const ModelPreset & p) {
+    engine::HParams hp;
+    hp.arch = "llama";
+    hp.n_vocab = p.n_vocab;
+    hp.n_ctx_train = p.n_ctx;
+    hp.n_embd = p.n_embd;
+    hp.n_layer = p.n_layer;
+    hp.n_head = p.n_head;
+    hp.n_head_kv = p.n_head_kv;
+    hp.head_dim = p.n_embd / p.n_head;
+    hp.n_rot = hp.head_dim;
+    hp.n_ff = p.n_ff;
+    hp.rope_base = 10000.0f;
+    hp.rms_eps = 1e-5f;
+    hp.tied_output = true;
+    return hp;
+}
+
+}  // namespace sy::train
