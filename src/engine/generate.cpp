@@ -67,47 +67,83 @@ GenerateResult generate(Context & ctx, const std::vector<int32_t> & prompt, cons
     for (const auto & s : params.stop) max_stop = std::max(max_stop, s.size());
 
     auto t1 = std::chrono::steady_clock::now();
-    for (int32_t i = 0; i < params.n_predict; ++i) {
-        if (constraint && constraint->finished()) { res.stop_reason = StopReason::StopReason_constraint; break; }
-        const uint32_t * mp = nullptr;
-        if (constraint) {
-            mask.assign(((size_t)n_vocab + 31) / 32, 0u);
-            constraint->fill_mask(mask.data(), n_vocab);
-            if (constraint->can_stop())
-                for (int32_t id : vocab.eog_ids_) mask[id >> 5] |= 1u << (id & 31);
-            mp = mask.data();
-        }
-        SampleResult s = sampler.sample(std::span<float>(logits.data(), (size_t)n_vocab), mp, history);
-        if (vocab.is_eog(s.token)) { res.stop_reason = StopReason::StopReason_eog; break; }
-        res.tokens.push_back({s.token, s});
-        history.push_back(s.token);
-        if (constraint) constraint->accept(s.token);
-
-        pending += model.tokenizer().token_piece(s.token);
-        res.text += model.tokenizer().token_piece(s.token);
+    // Appends one token's text, handles stop strings and streaming; returns false when generation ends.
+    auto emit_token = [&](int32_t token, const SampleResult & sr, bool forced) -> bool {
+        res.tokens.push_back({token, sr, forced});
+        history.push_back(token);
+        const std::string & piece = model.tokenizer().token_piece(token);
+        pending += piece;
+        res.text += piece;
         bool stopped = false;
         for (const auto & st : params.stop) {
             const size_t at = res.text.find(st);
-            if (at != std::string::npos) {
-                const size_t cut = res.text.size() - at;  // bytes to drop from the end
-                res.text.resize(at);
-                pending.resize(pending.size() >= cut ? pending.size() - cut : 0);
-                stopped = true;
-                break;
-            }
+            if (at == std::string::npos) continue;
+            const size_t cut = res.text.size() - at;  // bytes to drop from the end
+            res.text.resize(at);
+            pending.resize(pending.size() >= cut ? pending.size() - cut : 0);
+            stopped = true;
+            break;
         }
         // Emit what can no longer be part of a stop string and ends on a character boundary.
-        size_t emit = stopped ? pending.size() : (pending.size() > max_stop ? pending.size() - max_stop : 0);
-        emit = std::min(emit, utf8_complete_prefix(pending.substr(0, emit)));
-        if (stopped) emit = pending.size();
-        if (on_text && emit > 0) {
-            if (!on_text(pending.substr(0, emit))) { res.stop_reason = StopReason::StopReason_callback; pending.erase(0, emit); break; }
+        size_t emit = pending.size() > max_stop ? pending.size() - max_stop : 0;
+        emit = stopped ? pending.size() : utf8_complete_prefix(pending.substr(0, emit));
+        if (on_text && emit > 0 && !on_text(pending.substr(0, emit))) {
+            res.stop_reason = StopReason::StopReason_callback;
+            pending.erase(0, emit);
+            return false;
         }
         pending.erase(0, emit);
-        if (stopped) { res.stop_reason = StopReason::StopReason_stop_string; break; }
-        if (i + 1 == params.n_predict) break;
-        BatchToken bt{s.token, ctx.seq_len(params.seq), params.seq, true};
-        logits = ctx.decode({bt});
+        if (stopped) {
+            res.stop_reason = StopReason::StopReason_stop_string;
+            return false;
+        }
+        return true;
+    };
+
+    int32_t n_out = 0;
+    while (n_out < params.n_predict) {
+        if (constraint) {
+            std::vector<int32_t> forced = constraint->forced_tokens();
+            if (forced.size() > (size_t)(params.n_predict - n_out)) forced.resize((size_t)(params.n_predict - n_out));
+            if (!forced.empty()) {
+                bool go_on = true;
+                std::vector<BatchToken> fb;
+                for (int32_t t : forced) {
+                    SampleResult sr;
+                    sr.token = t;
+                    fb.push_back({t, ctx.seq_len(params.seq) + (int32_t)fb.size(), params.seq, false});
+                    ++n_out;
+                    ++res.n_forced;
+                    if (!(go_on = emit_token(t, sr, true))) break;
+                }
+                if (!go_on || n_out >= params.n_predict) break;
+                fb.back().want_logits = true;
+                logits = ctx.decode(fb);
+            }
+            if (constraint->finished()) {
+                res.stop_reason = StopReason::StopReason_constraint;
+                break;
+            }
+            mask.assign(((size_t)n_vocab + 31) / 32, 0u);
+            constraint->fill_mask(mask.data(), n_vocab);
+            if (constraint->finished()) {
+                res.stop_reason = StopReason::StopReason_constraint;
+                break;
+            }
+            if (constraint->can_stop())
+                for (int32_t id : vocab.eog_ids_) mask[id >> 5] |= 1u << (id & 31);
+        }
+        SampleResult s = sampler.sample(std::span<float>(logits.data(), (size_t)n_vocab), constraint ? mask.data() : nullptr,
+                                        history);
+        if (vocab.is_eog(s.token)) {
+            res.stop_reason = StopReason::StopReason_eog;
+            break;
+        }
+        if (constraint) constraint->accept(s.token, s.prob_allowed);
+        ++n_out;
+        if (!emit_token(s.token, s, false)) break;
+        if (n_out >= params.n_predict) break;
+        logits = ctx.decode({BatchToken{s.token, ctx.seq_len(params.seq), params.seq, true}});
     }
     if (on_text && !pending.empty() && res.stop_reason != StopReason::StopReason_callback) on_text(pending);
     res.gen_ms = ms_since(t1);

@@ -16,9 +16,13 @@ class TokenConstraint {
 public:
     virtual ~TokenConstraint() = default;
     virtual void fill_mask(uint32_t * words, int32_t n_vocab) = 0;
-    virtual void accept(int32_t token) = 0;
+    // A sampled token and its probability renormalised over the allowed tokens.
+    virtual void accept(int32_t token, float prob) = 0;
     virtual bool finished() const = 0;  // nothing more may be generated
     virtual bool can_stop() const = 0;  // an end-of-generation token is allowed now
+    // Tokens that must come next (jump-forward), already accepted by the constraint; empty when the next
+    // token is a choice. The generator appends them without sampling.
+    virtual std::vector<int32_t> forced_tokens() { return {}; }
 };
 
 enum class StopReason { StopReason_length, StopReason_eog, StopReason_stop_string, StopReason_constraint, StopReason_callback };
@@ -34,6 +38,7 @@ struct GenerateParams {
 struct GeneratedToken {
     int32_t token = 0;
     SampleResult sample;
+    bool forced = false;  // appended by jump-forward, not sampled
 };
 
 struct GenerateResult {
@@ -41,6 +46,7 @@ struct GenerateResult {
     std::vector<GeneratedToken> tokens;
     int32_t n_prompt = 0;
     StopReason stop_reason = StopReason::StopReason_length;
+    int32_t n_forced = 0;  // tokens appended by jump-forward
     double prompt_ms = 0.0, gen_ms = 0.0;
 };
 

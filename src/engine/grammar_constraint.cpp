@@ -1,0 +1,88 @@
+#include "engine/grammar_constraint.h"
+
+#include <map>
+#include <mutex>
+
+namespace sy::engine {
+
+std::shared_ptr<const grammar::CompiledGrammar> bind_grammar(std::shared_ptr<const grammar::Grammar> g,
+                                                             const tok::Tokenizer & tokenizer) {
+    // One token table per tokenizer object, built on first use (a 150k vocabulary takes milliseconds).
+    static std::mutex mu;
+    static std::map<const tok::Tokenizer *, std::shared_ptr<const grammar::TokenTable>> tables;
+    std::shared_ptr<const grammar::TokenTable> table;
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        auto & slot = tables[&tokenizer];
+        if (!slot) slot = grammar::TokenTable::from_vocab(tokenizer.vocab());
+        table = slot;
+    }
+    return std::make_shared<grammar::CompiledGrammar>(std::move(g), std::move(table));
+}
+
+GrammarConstraint::GrammarConstraint(std::shared_ptr<const grammar::CompiledGrammar> compiled,
+                                     const tok::Tokenizer & tokenizer, bool jump_forward)
+    : compiled_(std::move(compiled)),
+      tokenizer_(tokenizer),
+      matcher_(compiled_),
+      tracker_(compiled_->grammar()),
+      jump_forward_(jump_forward) {}
+
+void GrammarConstraint::fill_mask(uint32_t * words, int32_t n_vocab) {
+    const grammar::TokenTable & tt = compiled_->tokens();
+    matcher_.fill_mask(words);
+    // Padding rows of the output matrix beyond the vocabulary stay disallowed (fill_mask wrote zeros
+    // only up to the table's words; the caller sized the buffer for n_vocab).
+    (void)n_vocab;
+    // When the grammar is complete and nothing but a stop token may follow, generation is over.
+    bool other = false;
+    const int32_t nw = grammar::mask_words(tt.n_tokens());
+    std::vector<uint32_t> stop_bits;
+    for (int32_t w = 0; w < nw && !other; ++w) {
+        uint32_t bits = words[w];
+        for (int32_t id : tt.stop_ids())
+            if ((id >> 5) == w) bits &= ~(1u << (id & 31));
+        other = bits != 0;
+    }
+    only_stop_left_ = !other && matcher_.can_terminate();
+}
+
+void GrammarConstraint::accept(int32_t token, float prob) {
+    if (!matcher_.accept_token(token))
+        throw Error(ErrorKind::ErrorKind_internal, "grammar rejected a token its own mask allowed");
+    tracker_.feed(token, prob, matcher_.last_step_tags());
+}
+
+bool GrammarConstraint::finished() const { return matcher_.is_terminated() || only_stop_left_; }
+
+std::vector<int32_t> GrammarConstraint::forced_tokens() {
+    // Jump-forward (the rule of grammar::jump_forward, done here so each forced token is fed to the
+    // confidence tracker with its own byte tags): tokenize the forced bytes, drop the last token (it may
+    // merge with what the model writes next), keep the rest only if they spell a prefix of the forced
+    // bytes exactly, and accept them with probability 1.
+    if (!jump_forward_) return {};
+    const std::string forced = matcher_.forced_bytes();
+    if (forced.empty()) return {};
+    tok::EncodeOptions eo;  // plain text: no BOS, no special parsing
+    std::vector<int32_t> ids = tokenizer_.encode(forced, eo);
+    if (ids.size() < 2) return {};
+    ids.pop_back();
+    const grammar::TokenTable & tt = compiled_->tokens();
+    size_t off = 0;
+    for (int32_t id : ids) {
+        if (id < 0 || id >= tt.n_tokens() || tt.is_excluded(id)) return {};
+        const std::string & b = tt.bytes(id);
+        if (forced.compare(off, b.size(), b) != 0) return {};
+        off += b.size();
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (!matcher_.accept_token(ids[i])) {
+            matcher_.rollback((int32_t)i);
+            return {};
+        }
+        tracker_.feed(ids[i], 1.0f, matcher_.last_step_tags());
+    }
+    return ids;
+}
+
+}  // namespace sy::engine

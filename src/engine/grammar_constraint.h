@@ -1,0 +1,40 @@
+// Grammar-constrained decoding for the engine: a TokenConstraint over a grammar::GrammarMatcher, with
+// jump-forward (forced stretches appended without sampling) and confidence tracking from the
+// post-constraint (renormalised) probability of every sampled token.
+#pragma once
+
+#include <memory>
+
+#include "engine/generate.h"
+#include "grammar/grammar.h"
+
+namespace sy::engine {
+
+class GrammarConstraint : public TokenConstraint {
+public:
+    GrammarConstraint(std::shared_ptr<const grammar::CompiledGrammar> compiled, const tok::Tokenizer & tokenizer,
+                      bool jump_forward = true);
+
+    void fill_mask(uint32_t * words, int32_t n_vocab) override;
+    void accept(int32_t token, float prob) override;
+    bool finished() const override;
+    bool can_stop() const override { return matcher_.can_terminate(); }
+    std::vector<int32_t> forced_tokens() override;
+
+    grammar::OutputConfidence confidence() const { return tracker_.result(); }
+    const grammar::GrammarMatcher & matcher() const { return matcher_; }
+
+private:
+    std::shared_ptr<const grammar::CompiledGrammar> compiled_;
+    const tok::Tokenizer & tokenizer_;
+    grammar::GrammarMatcher matcher_;
+    grammar::ConfidenceTracker tracker_;
+    bool jump_forward_;
+    bool only_stop_left_ = false;
+};
+
+// Binds a grammar to a model's vocabulary (the token table is built once per tokenizer and reused).
+std::shared_ptr<const grammar::CompiledGrammar> bind_grammar(std::shared_ptr<const grammar::Grammar> g,
+                                                             const tok::Tokenizer & tokenizer);
+
+}  // namespace sy::engine
