@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "engine/context.h"
+#include "engine/test_dir.h"
 #include "engine/generate.h"
 #include "engine/grammar_constraint.h"
 #include "engine/model_init.h"
@@ -20,7 +21,7 @@ const Model & tiny(const std::string & arch) {
     static std::map<std::string, std::unique_ptr<Model>> models;
     auto & m = models[arch];
     if (!m) {
-        const fs::path p = fs::temp_directory_path() / ("sy_constrained_" + arch + "_" + std::to_string(::getpid()) + ".gguf");
+        const fs::path p = sy::test::scratch_dir() / ("constrained_" + arch + ".gguf");
         InitParams ip;
         ip.arch = arch;
         ip.dtype = "q8_0";

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "engine/context.h"
+#include "engine/test_dir.h"
 #include "engine/generate.h"
 #include "engine/lora.h"
 #include "engine/model_init.h"
@@ -19,11 +20,7 @@ using namespace sy::engine;
 
 namespace {
 
-fs::path test_dir() {
-    fs::path d = fs::temp_directory_path() / ("sy_engine_test_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-}
+fs::path test_dir() { return sy::test::scratch_dir(); }
 
 std::string tiny_model(const std::string & arch, const std::string & dtype) {
     const fs::path p = test_dir() / (arch + "_" + dtype + ".gguf");

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "engine/context.h"
+#include "engine/test_dir.h"
 #include "engine/lora.h"
 #include "engine/model_init.h"
 
@@ -17,11 +18,7 @@ using namespace sy::engine;
 
 namespace {
 
-fs::path dir() {
-    fs::path d = fs::temp_directory_path() / ("sy_lora_test_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-}
+fs::path dir() { return sy::test::scratch_dir(); }
 
 // Writes an adapter touching q and down of every layer, rank 4, alpha 8 (so scale = user · 2).
 std::string write_adapter(const Model & m, const std::string & name, unsigned seed) {
