@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev libutf8proc-dev
   libyaml-cpp-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libssl-dev libopenblas-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev postgresql
 )
 if [[ "${SWITCHYARD_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<<"$SWITCHYARD_SETUP_EXTRA"

@@ -8,6 +8,7 @@ jobs=$(nproc)
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$jobs"
 ctest --test-dir build/release -j"$jobs" --output-on-failure --timeout 600
+bash scripts/test-postgres.sh build/release
 
 # Sanitizer and fuzz passes over the file readers (hostile input is their job).
 bash scripts/test-sanitizers.sh
