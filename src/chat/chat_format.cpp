@@ -1,6 +1,8 @@
 #include "chat/chat_format.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "grammar/schema.h"
 
@@ -278,6 +280,26 @@ TokenizedChat tokenize_rendered(const tok::Tokenizer & tokenizer, const Rendered
         out.loss_mask.insert(out.loss_mask.end(), ids.size(), s.train ? 1 : 0);
     }
     return out;
+}
+
+std::string tools_fingerprint(const ojson & tools) {
+    std::vector<std::pair<std::string, std::string>> rows;  // (name, canonical parameters)
+    for (const grammar::ToolSpec & t : grammar::parse_tools(tools)) {
+        const nlohmann::json sorted = nlohmann::json::parse(t.parameters.dump());  // std::map keys: sorted
+        rows.emplace_back(t.name, sorted.dump());
+    }
+    std::sort(rows.begin(), rows.end());
+    uint64_t h = 0xcbf29ce484222325ull;
+    auto eat = [&](const std::string & s) {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= 0x100000001b3ull;
+        }
+    };
+    for (const auto & [name, params] : rows) eat(name + "\n" + params + "\n");
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+    return buf;
 }
 
 }  // namespace sy::chat

@@ -101,4 +101,10 @@ struct TokenizedChat {
 };
 TokenizedChat tokenize_rendered(const tok::Tokenizer & tokenizer, const Rendered & r, bool add_bos);
 
+// Stable fingerprint of a tool set (16 hex digits): FNV-1a 64 over the tools sorted by name, each as
+// "name\n" + its parameters schema as canonical JSON (object keys sorted, no whitespace) + "\n". Tool order
+// and description text outside the parameters do not change it. Trained models record it as GGUF metadata
+// switchyard.tools_fingerprint so a router is only used for the tool set it learned.
+std::string tools_fingerprint(const ojson & tools);
+
 }  // namespace sy::chat

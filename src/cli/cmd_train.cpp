@@ -5,9 +5,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
+#include "chat/chat_format.h"
 #include "cli/commands.h"
-#include "train/bpe_trainer.h"
 #include "train/data.h"
 #include "train/outputs.h"
 #include "train/presets.h"
@@ -46,25 +47,28 @@ void run_train(TrainArgs & a) {
     a.cfg.checkpoint_path = a.checkpoint.empty() ? a.out + ".ckpt" : a.checkpoint;
 
     // Data and its split.
-    std::vector<train::RenderedChat> chats = train::read_chat_jsonl(a.data), vchats;
+    std::vector<chat::Conversation> chats = train::read_chat_jsonl(a.data), vchats;
     if (!a.valid.empty()) {
         vchats = train::read_chat_jsonl(a.valid);
     } else {
         std::vector<size_t> ti, vi;
         train::split_train_valid(chats.size(), 0.1, a.cfg.seed, ti, vi);
         for (size_t i : vi) vchats.push_back(chats[i]);
-        std::vector<train::RenderedChat> keep;
+        std::vector<chat::Conversation> keep;
         for (size_t i : ti) keep.push_back(std::move(chats[i]));
         chats = std::move(keep);
     }
+    const std::string fingerprint = train::common_tools_fingerprint(chats);
 
     std::unique_ptr<engine::Model> base;
     std::unique_ptr<tok::Tokenizer> own_tk;
     const tok::Tokenizer * tk = nullptr;
     std::unique_ptr<train::TrainModel> model;
+    std::optional<chat::ChatFormat> format;
     if (!a.base.empty()) {
         base = engine::Model::load(a.base);
         tk = &base->tokenizer();
+        format = chat::ChatFormat::detect(base->file(), tk->vocab());
         train::LoraConfig lc;
         lc.rank = a.lora_rank;
         lc.alpha = a.lora_alpha > 0 ? a.lora_alpha : 2.0f * (float)a.lora_rank;
@@ -78,12 +82,9 @@ void run_train(TrainArgs & a) {
         if (!ps)
             throw Error(ErrorKind::ErrorKind_invalid_argument,
                         "unknown preset '" + a.preset + "' (one of: " + train::model_preset_names() + ")");
-        std::vector<std::string> texts;
-        for (const auto & c : chats) texts.push_back(c.text);
-        train::BpeTrainParams bp;
-        bp.vocab_size = ps->n_vocab;
+        format = train::preset_chat_format();
         const auto t0 = std::chrono::steady_clock::now();
-        own_tk = tok::Tokenizer::from_vocab(train::train_bpe(texts, bp));
+        own_tk = tok::Tokenizer::from_vocab(train::train_preset_vocab(chats, *format, ps->n_vocab));
         tk = own_tk.get();
         engine::HParams hp = train::preset_hparams(*ps);
         hp.n_vocab = tk->vocab().n_tokens();
@@ -95,11 +96,13 @@ void run_train(TrainArgs & a) {
     std::vector<train::TrainExample> tr, va;
     int64_t n_tok = 0;
     for (const auto & c : chats) {
-        tr.push_back(train::tokenize_chat(c, *tk));
+        tr.push_back(train::tokenize_conversation(c, *format, *tk));
         n_tok += (int64_t)tr.back().tokens.size();
     }
-    for (const auto & c : vchats) va.push_back(train::tokenize_chat(c, *tk));
-    std::fprintf(stderr, "data: %zu training examples (%lld tokens), %zu validation\n", tr.size(), (long long)n_tok, va.size());
+    for (const auto & c : vchats) va.push_back(train::tokenize_conversation(c, *format, *tk));
+    std::fprintf(stderr, "data: %zu training examples (%lld tokens), %zu validation; chat format %s%s%s\n", tr.size(),
+                 (long long)n_tok, va.size(), chat::chat_format_name(format->kind()),
+                 fingerprint.empty() ? "" : "; tool set ", fingerprint.c_str());
 
     g_stop = false;
     std::signal(SIGINT, on_sigint);
@@ -125,8 +128,14 @@ void run_train(TrainArgs & a) {
                      (long long)r.steps, a.cfg.checkpoint_path.c_str(), a.cfg.checkpoint_path.c_str());
         return;
     }
-    if (model->is_lora()) train::save_adapter(*model, a.out);
-    else train::save_full_model(*model, tk->vocab(), a.out);
+    if (model->is_lora()) {
+        train::save_adapter(*model, a.out, fingerprint);
+    } else {
+        train::SaveModelParams sp;
+        sp.chat_format = chat::chat_format_name(format->kind());
+        sp.tools_fingerprint = fingerprint;
+        train::save_full_model(*model, tk->vocab(), a.out, sp);
+    }
     std::printf("trained %lld steps in %s (%.0f tokens/s), final loss %.4f", (long long)r.steps, fmt_time(r.seconds).c_str(),
                 r.tokens / std::max(1e-9, r.seconds), r.losses.empty() ? 0.0 : r.losses.back());
     if (r.best_valid_loss) std::printf(", best validation loss %.4f at step %lld", *r.best_valid_loss, (long long)r.best_step);

@@ -1,14 +1,13 @@
-// Training data: examples (token ids + a per-token loss mask), their packing into batches, and a simple
-// reader of OpenAI chat fine-tuning JSONL rendered as ChatML with loss on assistant tokens only.
-//
-// The chat rendering here is deliberately small and isolated (render_chatml): the shared chat-format module
-// will replace it, producing the same TrainExample.
+// Training data: examples (token ids + a per-token loss mask), their packing into batches, and the reader
+// of OpenAI chat fine-tuning JSONL. Rendering is the shared chat-format module's (chat/chat_format.h), so
+// training sees exactly the text serving produces and decodes under the tool grammar.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "chat/chat_format.h"
 #include "tokenizer/tokenizer.h"
 #include "train/model.h"
 
@@ -25,29 +24,25 @@ struct TrainExample {
 std::vector<Batch> pack_batches(const std::vector<TrainExample> & examples, const std::vector<size_t> & order,
                                 int64_t batch_tokens);
 
-// A ChatML conversation rendered to text with the byte spans the model is trained on.
-struct RenderedChat {
-    std::string text;
-    std::vector<std::pair<size_t, size_t>> train_spans;  // [begin, end) byte ranges (assistant turns)
-};
-
-// One JSONL line {"messages": [...], "tools": [...]} -> ChatML:
-//   <|im_start|>system\n...<|im_end|>\n   (tools, when present, listed in the system turn as JSON lines)
-//   <|im_start|>user\n...<|im_end|>\n
-//   <|im_start|>assistant\n<tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call><|im_end|>\n
-//   <|im_start|>tool\n...<|im_end|>\n
-// Trained spans: each assistant turn's content and its closing <|im_end|>. Throws sy::Error on bad JSON.
-RenderedChat render_chatml(const std::string & jsonl_line);
-
-// Tokenizes a rendered chat (special tokens parsed) and sets loss_mask on tokens whose bytes start inside a
-// trained span.
-TrainExample tokenize_chat(const RenderedChat & chat, const tok::Tokenizer & tk);
+// One JSONL line {"messages": [...], "tools": [...]} parsed by the shared chat-format module. Throws
+// sy::Error on bad JSON or a bad field (naming its JSON path).
+chat::Conversation parse_chat_line(const std::string & jsonl_line);
 
 // Reads a JSONL file of chats (blank lines skipped). Errors name the file and line.
-std::vector<RenderedChat> read_chat_jsonl(const std::string & path);
+std::vector<chat::Conversation> read_chat_jsonl(const std::string & path);
 
-// The special tokens the ChatML rendering needs (for vocabularies trained from scratch).
-std::vector<std::string> chatml_special_tokens();  // <|endoftext|>, <|im_start|>, <|im_end|>, <tool_call>, </tool_call>
+// Renders a conversation with the chat format (exactly the text the server feeds and the grammar makes the
+// model emit) and tokenizes it: loss on assistant turns (content or tool calls, and their end-of-turn
+// marker) only. BOS is prepended when the vocabulary asks for it, as serving does.
+TrainExample tokenize_conversation(const chat::Conversation & conv, const chat::ChatFormat & format,
+                                   const tok::Tokenizer & tk);
+
+// The whole rendered text (BPE training input for from-scratch vocabularies).
+std::string render_text(const chat::Conversation & conv, const chat::ChatFormat & format);
+
+// The tool-set fingerprint (chat::tools_fingerprint) shared by every conversation that lists tools; empty
+// when none lists tools or when they list different tool sets (then no single set was learned).
+std::string common_tools_fingerprint(const std::vector<chat::Conversation> & convs);
 
 // Deterministic split: every example whose index hash (seed) falls in the last `fraction` goes to valid.
 void split_train_valid(size_t n, double fraction, uint64_t seed, std::vector<size_t> & train, std::vector<size_t> & valid);

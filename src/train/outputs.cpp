@@ -43,6 +43,8 @@ void save_full_model(const TrainModel & m, const tok::Vocab & vocab, const std::
     w.set("general.file_type", gguf::Value::u32(file_type_of(sp.dtype)));
     if (dtype_info(sp.dtype).quantized) w.set("general.quantization_version", gguf::Value::u32(2));
     tok::write_vocab_metadata(vocab, w);
+    if (!sp.chat_format.empty()) w.set("switchyard.chat_format", gguf::Value::string(sp.chat_format));
+    if (!sp.tools_fingerprint.empty()) w.set("switchyard.tools_fingerprint", gguf::Value::string(sp.tools_fingerprint));
     const std::string a = hp.arch + ".";
     w.set(a + "context_length", gguf::Value::u32((uint32_t)hp.n_ctx_train));
     w.set(a + "embedding_length", gguf::Value::u32((uint32_t)hp.n_embd));
@@ -70,7 +72,7 @@ void save_full_model(const TrainModel & m, const tok::Vocab & vocab, const std::
     w.write(path);
 }
 
-void save_adapter(const TrainModel & m, const std::string & path) {
+void save_adapter(const TrainModel & m, const std::string & path, const std::string & tools_fingerprint) {
     if (!m.is_lora()) throw Error(ErrorKind::ErrorKind_invalid_argument, "save_adapter: the model has no LoRA pairs");
     gguf::Writer w;
     w.set("general.architecture", gguf::Value::string(m.hparams().arch));
@@ -78,6 +80,7 @@ void save_adapter(const TrainModel & m, const std::string & path) {
     w.set("general.name", gguf::Value::string("switchyard-lora"));
     w.set("adapter.type", gguf::Value::string("lora"));
     w.set("adapter.lora.alpha", gguf::Value::f32(m.lora_config().alpha));
+    if (!tools_fingerprint.empty()) w.set("switchyard.tools_fingerprint", gguf::Value::string(tools_fingerprint));
     for (const auto & p : m.params()) w.add_tensor(p->name, (uint32_t)DType::DType_f32, p->ne, bytes_of(p->w));
     w.write(path);
 }

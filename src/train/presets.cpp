@@ -1,6 +1,9 @@
 // The from-scratch presets table.
 #include "train/presets.h"
 
+#include "train/bpe_trainer.h"
+#include "train/data.h"
+
 #include <array>
 
 namespace sy::train {
@@ -44,6 +47,16 @@ engine::HParams preset_hparams(const ModelPreset & p) {
     hp.rms_eps = 1e-5f;
     hp.tied_output = true;
     return hp;
+}
+
+tok::Vocab train_preset_vocab(const std::vector<chat::Conversation> & convs, const chat::ChatFormat & format,
+                              int32_t vocab_size) {
+    std::vector<std::string> texts;
+    texts.reserve(convs.size());
+    for (const auto & c : convs) texts.push_back(render_text(c, format));
+    BpeTrainParams bp;
+    bp.vocab_size = vocab_size;
+    return train_bpe(texts, bp);
 }
 
 }  // namespace sy::train

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "chat/chat_format.h"
 #include "engine/model.h"
 
 namespace sy::train {
@@ -19,5 +21,14 @@ std::string model_preset_names();  // "router-tiny, router-small, router-base"
 
 // Hyper-parameters of a preset (arch llama, rope base 10000, rms eps 1e-5, tied output).
 engine::HParams preset_hparams(const ModelPreset & p);
+
+// From-scratch models speak the compact chat format (no system text or schemas in the prompt; the tool
+// set is learned), recorded in their GGUF as switchyard.chat_format so serving renders the same way.
+inline chat::ChatFormat preset_chat_format() { return chat::ChatFormat(chat::ChatFormatKind::ChatFormatKind_compact); }
+
+// A byte-level BPE vocabulary of at most vocab_size tokens trained on the conversations as `format`
+// renders them (bpe_trainer.h).
+tok::Vocab train_preset_vocab(const std::vector<chat::Conversation> & convs, const chat::ChatFormat & format,
+                              int32_t vocab_size);
 
 }  // namespace sy::train

@@ -1,0 +1,142 @@
+// The task-agent generator's phrase banks (see datagen_banks.h). Keep the two splits disjoint: the test
+// `Datagen.SplitsShareNoTemplateOrEntity` checks it.
+#include "train/datagen_banks.h"
+
+namespace sy::train::datagen {
+
+const Banks & train_banks() {
+    static const Banks b = [] {
+        Banks k;
+        k.title_verbs = {"buy", "call", "email", "fix", "clean", "pay", "book", "send", "review", "prepare", "pick up",
+                         "water", "renew", "schedule", "order", "return", "write", "cancel", "wash", "print", "sign",
+                         "visit", "text", "backup", "read"};
+        k.title_objects = {"groceries", "the car", "mom", "the dentist", "the electricity bill", "the plants",
+                           "the passport", "the flight tickets", "the quarterly report", "the slides", "the kitchen",
+                           "the invoice", "a birthday card", "the library books", "the insurance", "the landlord",
+                           "new shoes", "the gym membership", "the laptop", "the lawn", "dinner reservations",
+                           "the contract", "the team meeting", "the tax return", "dog food", "the garage", "a haircut",
+                           "the bank", "the printer", "the windows", "Sarah", "the plumber", "my resume", "the budget",
+                           "the hotel", "Alex", "the vet appointment", "the blog post", "the parking permit", "milk"};
+        k.tags = {"work", "home", "personal", "finance", "health", "family", "errands", "shopping", "car", "travel",
+                  "admin", "kids"};
+        k.queries = {"dentist", "invoice", "groceries", "passport", "report", "birthday", "insurance", "car", "meeting",
+                     "flight", "rent", "gym", "taxes", "doctor", "laptop", "school run", "plumber", "budget", "hotel",
+                     "slides"};
+        k.topics = {"black holes", "the roman empire", "photosynthesis", "jazz", "football", "the french revolution",
+                    "volcanic islands", "dinosaurs", "the stock market", "electric cars"};
+
+        k.create = {"add a task to {title}{mods}", "add {title} to my list{mods}", "create a task: {title}{mods}",
+                    "new task: {title}{mods}", "remind me to {title}{mods}", "please add a todo to {title}{mods}",
+                    "put {title} on my todo list{mods}", "can you create a task called {title}{mods}",
+                    "make a task to {title}{mods}", "I need to {title}{mods}. add it to my tasks",
+                    "add task {title}{mods}", "create task to {title}{mods}"};
+        k.mod_priority = {", {p} priority", " - {p} priority", ", priority {p}", " with {p} priority", " {p} priority"};
+        k.mod_date = {" due {d}", " by {d}", ", due {d}", " for {d}"};
+        k.mod_tags = {" tagged {t}", ", tag it {t}", " with tags {t}", " tag {t}"};
+
+        k.list_open = {"show", "list", "show me", "display", "what are", "can you list", "list out", "show all of"};
+        k.list_due = {" due before {d}", " that are due before {d}"};
+        k.list_all = {" including completed ones", " including the done ones"};
+
+        k.update_priority = {"change the priority of task {id} to {p}", "set task {id} to {p} priority",
+                             "make task #{id} {p} priority", "task {id} should be {p} priority",
+                             "change task {id} priority to {p}"};
+        k.update_title = {"rename task {id} to {title}", "change the title of task #{id} to {title}",
+                          "task {id} should be called {title}", "rename #{id} to {title}"};
+        k.update_date = {"move task {id} to {d}", "change the due date of task {id} to {d}", "push task #{id} to {d}",
+                         "task {id} is now due {d}", "change task {id} due date to {d}"};
+        k.update_and_priority = {" and set it to {p} priority", " and make it {p} priority"};
+
+        k.complete = {"mark task {id} as done", "complete task {id}", "I finished task #{id}", "task {id} is done",
+                      "check off task {id}", "mark #{id} complete", "mark task {id} completed"};
+        k.remove = {"delete task {id}", "remove task #{id}", "get rid of task {id}", "trash task {id}",
+                    "please delete #{id}", "remove task {id} from my list"};
+        k.search = {"find tasks about {q}", "search for {q}", "look up tasks mentioning {q}", "any tasks about {q}?",
+                    "find {q}", "search tasks: {q}", "search {q}"};
+
+        k.small_talk = {"hi", "hello", "hello there", "thanks", "thank you!", "thanks a lot", "how are you?",
+                        "good morning", "who are you?", "what can you do?", "ok", "great, thanks", "bye",
+                        "see you later", "you're awesome", "help"};
+        k.out_of_scope = {"what's the weather in Paris?", "tell me a joke", "play some music",
+                          "translate hello into Spanish", "what is 12 times 7?", "who won the world cup in 2018?",
+                          "write me a poem about the sea", "what time is it in Tokyo?", "recommend a good book",
+                          "how do I boil an egg?", "what's the news today?", "set an alarm for 7am",
+                          "convert 10 miles to km", "what's the population of Canada?"};
+        k.topic_frames = {"tell me about {topic}", "what do you know about {topic}?", "explain {topic}",
+                          "give me facts about {topic}"};
+
+        k.follow_priority = {"actually make it {p} priority", "set it to {p} priority please"};
+        k.follow_done = {"mark it as done", "I already did it, complete it"};
+        k.follow_delete = {"delete it", "remove that task"};
+        k.follow_date = {"change the due date to {d}", "move it to {d}"};
+        k.follow_title = {"rename it to {title}", "change the title to {title}"};
+        return k;
+    }();
+    return b;
+}
+
+const Banks & test_banks() {
+    static const Banks b = [] {
+        Banks k;
+        k.title_verbs = {"repaint", "sharpen", "defrost", "polish", "recycle", "vacuum", "iron", "assemble", "donate",
+                         "refill", "tidy", "organize", "feed", "replace", "hang", "install", "bake", "unpack", "walk",
+                         "register for"};
+        k.title_objects = {"the fence", "the kitchen knives", "the freezer", "grandpa's watch", "the old newspapers",
+                           "the stairs", "my work shirts", "the bookshelf", "the winter coats", "the water filter",
+                           "the attic", "the cat", "the smoke detector batteries", "the curtains", "the new router",
+                           "a lemon cake", "the moving boxes", "the neighbour's dog", "the marathon", "the spare room",
+                           "the bike tyres", "the photo album", "the guest bed", "the fish tank", "Priya"};
+        k.tags = {"garden", "school", "hobby", "pets", "renovation", "volunteering", "music", "sports", "kitchen",
+                  "fitness"};
+        k.queries = {"fence", "freezer", "curtains", "marathon", "bike", "watch", "router", "cake", "attic", "battery",
+                     "photos", "neighbour"};
+        k.topics = {"volcanoes", "ancient egypt", "machine learning", "chess openings", "the moon landing",
+                    "coral reefs"};
+
+        k.create = {"could you add a new task called {title} for me{mods}", "hey, create a todo: {title}{mods}",
+                    "set up a new task to {title}{mods}", "I have to {title}{mods}, please make a task for it",
+                    "new todo - {title}{mods}", "quick one: add {title}{mods}", "add this to my tasks: {title}{mods}",
+                    "please create a task so I {title}{mods}"};
+        k.mod_priority = {" and make it {p} priority", ", mark it {p} priority", " ({p} priority)",
+                          ", this one is {p} priority"};
+        k.mod_date = {" with a deadline of {d}", ", deadline {d}", " - due {d}", ", it is due {d}"};
+        k.mod_tags = {" and add the tag {t}", ", tags: {t}", " (tags {t})"};
+
+        k.list_open = {"pull up", "let me see", "I'd like to see", "could you bring up", "please show"};
+        k.list_due = {" that need to be done before {d}", " with a due date before {d}"};
+        k.list_all = {" even the finished ones", " done or not, all of them"};
+
+        k.update_priority = {"could you bump task number {id} to {p} priority", "please switch #{id} to {p} priority",
+                             "I want task {id} at {p} priority"};
+        k.update_title = {"please rename item {id} to {title}", "rename task number {id} as {title}",
+                          "the title of task number {id} should be {title}"};
+        k.update_date = {"can you move task number {id} to {d}", "please make #{id} due {d}",
+                         "the due date of item {id} should be {d}"};
+        k.update_and_priority = {", and also make it {p} priority"};
+
+        k.complete = {"task number {id} is finished now", "please mark item {id} as completed", "done with #{id}!",
+                      "set task {id} to done", "you can mark {id} as complete"};
+        k.remove = {"can you delete task number {id}", "I don't need item {id} anymore, delete it",
+                    "remove #{id}, it's obsolete", "please get rid of number {id}"};
+        k.search = {"search my list for {q}", "do I have anything about {q}?", "look for {q} in my tasks",
+                    "find anything related to {q}", "is there a task about {q}?"};
+
+        k.small_talk = {"hey!", "cheers", "good evening", "nice, thank you so much", "what are you able to help with?",
+                        "howdy", "goodnight", "appreciate it", "are you a robot?", "perfect"};
+        k.out_of_scope = {"what's the capital of Japan?", "can you recommend a movie for tonight?",
+                          "how tall is Mount Everest?", "turn off the living room lights",
+                          "what's a good recipe for pancakes?", "sing me a song", "how many legs does a spider have?",
+                          "what's the exchange rate for euros?", "who painted the Mona Lisa?"};
+        k.topic_frames = {"can you teach me about {topic}?", "I'm curious about {topic}"};
+
+        k.follow_priority = {"oh, and set it to {p} priority", "hmm, better make that {p} priority"};
+        k.follow_done = {"great, it's already done actually, mark it complete"};
+        k.follow_delete = {"never mind, remove it"};
+        k.follow_date = {"can it be due {d} instead?"};
+        k.follow_title = {"please call it {title} instead"};
+        return k;
+    }();
+    return b;
+}
+
+}  // namespace sy::train::datagen

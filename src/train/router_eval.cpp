@@ -1,0 +1,81 @@
+// Router evaluation under the tool grammar (see router_eval.h).
+#include "train/router_eval.h"
+
+#include <chrono>
+
+#include "engine/generate.h"
+#include "engine/grammar_constraint.h"
+#include "grammar/tool_call.h"
+
+namespace sy::train {
+
+RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::Conversation> & convs,
+                           const chat::ChatFormat & format, int32_t n_threads, size_t max_failures) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const tok::Tokenizer & tk = model.tokenizer();
+    const grammar::ToolCallFormat tcf = format.tool_call_format();
+    RouterEval ev;
+    engine::ContextParams cp;
+    cp.n_threads = n_threads;
+    cp.n_ctx = 1024;
+    engine::Context ctx(model, cp);
+    engine::GenerateParams gp;
+    gp.n_predict = 96;
+    gp.sampling.temperature = 0.0f;
+    gp.stop = format.stop_strings();
+    std::string compiled_for;
+    std::shared_ptr<const grammar::CompiledGrammar> compiled;
+    for (const chat::Conversation & conv : convs) {
+        if (conv.messages.empty() || conv.messages.back().role != "assistant")
+            throw Error(ErrorKind::ErrorKind_invalid_argument, "evaluate_router: a conversation must end with an assistant message");
+        const std::string key = conv.tools.dump();
+        if (!compiled || key != compiled_for) {
+            compiled = engine::bind_grammar(grammar::compile_tool_grammar(conv.tools, "auto", false, tcf), tk);
+            compiled_for = key;
+        }
+        chat::Conversation prompt = conv;
+        const chat::Message want = prompt.messages.back();
+        prompt.messages.pop_back();
+        std::vector<int32_t> ids = chat::tokenize_rendered(tk, format.render(prompt, true), tk.vocab().special().add_bos).tokens;
+        if ((int32_t)ids.size() + gp.n_predict >= cp.n_ctx) ids.erase(ids.begin(), ids.end() - (cp.n_ctx - gp.n_predict - 1));
+        engine::GrammarConstraint gc(compiled, tk);
+        const engine::GenerateResult r = engine::generate(ctx, ids, gp, &gc);
+        ev.n_tokens += (int64_t)r.tokens.size();
+        grammar::ParsedOutput got;
+        bool parsed = gc.matcher().can_terminate();
+        if (parsed) {
+            try {
+                got = grammar::parse_tool_output(r.text, tcf);
+            } catch (const Error &) {
+                parsed = false;
+            }
+        }
+        ++ev.n;
+        const bool want_call = !want.tool_calls.empty();
+        ev.n_calls += want_call;
+        bool tool_ok = false, args_ok = false;
+        if (parsed && !want_call) tool_ok = got.tool_calls.empty();
+        if (parsed && want_call && got.tool_calls.size() == want.tool_calls.size()) {
+            tool_ok = args_ok = true;
+            for (size_t i = 0; i < got.tool_calls.size(); ++i) {
+                tool_ok = tool_ok && got.tool_calls[i].name == want.tool_calls[i].name;
+                args_ok = args_ok && nlohmann::json::parse(got.tool_calls[i].arguments.dump()) ==
+                                         nlohmann::json::parse(want.tool_calls[i].arguments.dump());
+            }
+            args_ok = args_ok && tool_ok;
+        }
+        ev.tool_correct += tool_ok;
+        ev.args_exact += args_ok;
+        if ((!tool_ok || (want_call && !args_ok)) && ev.failures.size() < max_failures) {
+            std::string user;
+            for (const auto & m : prompt.messages)
+                if (m.role == "user") user = m.content;
+            const std::string wanted = want_call ? format.render_tool_calls(want.tool_calls, conv.tools) : "(text) " + want.content;
+            ev.failures.push_back(user + "  ->  " + r.text + "  |  want " + wanted);
+        }
+    }
+    ev.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return ev;
+}
+
+}  // namespace sy::train
