@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_util.h"
 #include "gguf/gguf.h"
 
 namespace {
@@ -17,23 +18,9 @@ namespace {
 using sy::gguf::Value;
 using sy::gguf::ValueType;
 
-struct RunResult {
-    int exit_code = -1;
-    std::string output;  // stdout, then stderr when asked for
-};
+using RunResult = sy::test::CliResult;
 
-RunResult run(const std::string & args, bool with_stderr = false) {
-    const std::string cmd = std::string(SY_BINARY_DIR) + "/bin/switchyard " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-    RunResult r;
-    std::FILE * p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+RunResult run(const std::string & args, bool with_stderr = false) { return sy::test::run_cli(args, with_stderr); }
 
 class ModelInfo : public ::testing::Test {
 protected:

@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/cli_util.h"
+
 #include "gguf/gguf.h"
 #include "tensor/quant.h"
 
@@ -22,23 +24,9 @@ namespace {
 using sy::DType;
 using sy::gguf::Value;
 
-struct RunResult {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr
-};
+using RunResult = sy::test::CliResult;
 
-RunResult run_quantize(const std::string & args) {
-    const std::string cmd = std::string(SY_BINARY_DIR) + "/bin/switchyard model quantize " + args + " 2>&1";
-    RunResult r;
-    std::FILE * p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+RunResult run_quantize(const std::string & args) { return sy::test::run_cli("model quantize " + args, true); }
 
 std::vector<float> gaussian(size_t n, uint32_t seed) {
     std::mt19937 rng(seed);
