@@ -1,18 +1,16 @@
-// The vocabulary table and the per-state token classification (accepted / rejected / uncertain); see
-// matcher.h for the idea. The walk visits the tokens in byte order and reuses the parse of the common
-// prefix with the previous token, so its cost is the size of the vocabulary trie, and a dead prefix skips
-// its whole subtree.
+// The vocabulary table and the bound grammar's per-state mask cache: at bind time the loop components
+// worth sharing are found and classified once per shape; every other state is classified on first use by
+// its own walk (state_mask.h has the walks and the idea).
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "grammar/matcher.h"
+#include "grammar/state_mask.h"
 #include "tokenizer/tokenizer.h"
 
 namespace sy::grammar {
-
-using detail::FrameArena;
-using detail::Thread;
 
 TokenTable::TokenTable(std::vector<std::string> bytes, std::vector<uint8_t> excluded, std::vector<TokenId> stop_ids)
     : bytes_(std::move(bytes)), excluded_(std::move(excluded)), stop_ids_(std::move(stop_ids)) {
@@ -41,7 +39,22 @@ TokenTable::TokenTable(std::vector<std::string> bytes, std::vector<uint8_t> excl
         }
         first_byte_begin_[(uint8_t)cur[0] + 1] = (uint32_t)i + 1;
     }
+    sorted_off_.assign(1, 0);
+    for (TokenId id : sorted_) {
+        sorted_text_ += bytes_[id];
+        sorted_off_.push_back((uint32_t)sorted_text_.size());
+    }
     for (int c = 1; c <= 256; ++c) first_byte_begin_[c] = std::max(first_byte_begin_[c], first_byte_begin_[c - 1]);
+    second_byte_begin_.assign(256 * 257, 0);
+    for (int c = 0; c < 256; ++c) {
+        uint32_t * sb = &second_byte_begin_[(size_t)c * 257];
+        uint32_t i = first_byte_begin_[c], end = first_byte_begin_[c + 1];
+        while (i < end && bytes_[sorted_[i]].size() == 1) ++i;  // one-byte tokens (duplicates possible)
+        for (int k = 0; k <= 256; ++k) {
+            while (i < end && (k == 256 || (uint8_t)bytes_[sorted_[i]][1] < k)) ++i;
+            sb[k] = i;
+        }
+    }
     uint64_t h = 1469598103934665603ull;
     for (TokenId id = 0; id < n_tokens(); ++id) {
         for (char c : bytes_[id]) h = (h ^ (uint8_t)c) * 1099511628211ull;
@@ -49,6 +62,21 @@ TokenTable::TokenTable(std::vector<std::string> bytes, std::vector<uint8_t> excl
     }
     for (TokenId id : stop_ids_) h = (h ^ (uint32_t)id ^ 0x5000000u) * 1099511628211ull;
     fingerprint_ = h;
+}
+
+std::shared_ptr<const detail::ComponentClass> TokenTable::component_class(const std::vector<int32_t> & shape) const {
+    {
+        std::lock_guard<std::mutex> lock(shapes_mu_);
+        for (const auto & c : shapes_)
+            if (c->rows == shape) return c;
+    }
+    // Classified outside the lock; a concurrent duplicate is harmless (the first one stored wins).
+    auto cls = std::make_shared<const detail::ComponentClass>(detail::classify_component(shape, *this));
+    std::lock_guard<std::mutex> lock(shapes_mu_);
+    for (const auto & c : shapes_)
+        if (c->rows == shape) return c;
+    if (shapes_.size() < kMaxSharedShapes) shapes_.push_back(cls);
+    return cls;
 }
 
 bool TokenTable::is_stop(TokenId id) const { return std::binary_search(stop_ids_.begin(), stop_ids_.end(), id); }
@@ -74,78 +102,94 @@ std::shared_ptr<const TokenTable> TokenTable::from_vocab(const tok::Vocab & v) {
 }
 
 StateMask compute_state_mask(const Grammar & g, const TokenTable & tokens, int32_t state) {
-    enum Verdict : uint8_t { kReject, kAccept, kUncertain };
-    const auto & sorted = tokens.sorted();
-    const auto & lcp = tokens.lcp();
-    const auto & fbb = tokens.first_byte_begin();
-    size_t max_len = tokens.max_token_len();
-
-    FrameArena fa;
-    std::vector<std::vector<Thread>> level(max_len + 1);
-    std::vector<uint8_t> esc(max_len + 1, 0);
-    std::vector<size_t> arena_at(max_len + 1, 0);
-    // A pop past the bottom before any byte is not an escape: the matcher's closed thread set already holds
-    // the popped thread, whose own cache entry covers it.
-    bool e0 = false;
-    detail::add_closed(g, fa, level[0], Thread{state, 0}, e0);
-    esc[0] = 0;
-    arena_at[0] = fa.size();
-
-    StateMask out;
-    std::vector<TokenId> accepted;
-    auto emit = [&](TokenId id, Verdict v) {
-        if (v == kAccept) accepted.push_back(id);
-        else if (v == kUncertain) out.uncertain.push_back(id);
-    };
-
-    for (int c = 0; c < 256; ++c) {
-        size_t begin = fbb[c], end = fbb[c + 1];
-        if (begin == end) continue;
-        fa.truncate(arena_at[0]);
-        bool e = false;
-        detail::step(g, fa, level[0], (uint8_t)c, level[1], e);
-        esc[1] = esc[0] || e;
-        arena_at[1] = fa.size();
-        if (level[1].empty()) {
-            if (esc[1])
-                for (size_t i = begin; i < end; ++i) emit(sorted[i], kUncertain);
-            continue;
-        }
-        size_t computed = 1;
-        for (size_t i = begin; i < end; ++i) {
-            const std::string & b = tokens.bytes(sorted[i]);
-            size_t d = i == begin ? 1 : std::max<size_t>(1, std::min<size_t>(lcp[i], computed));
-            fa.truncate(arena_at[d]);
-            while (d < b.size() && !level[d].empty()) {
-                bool ed = false;
-                detail::step(g, fa, level[d], (uint8_t)b[d], level[d + 1], ed);
-                esc[d + 1] = esc[d] || ed;
-                arena_at[d + 1] = fa.size();
-                ++d;
-            }
-            computed = d;
-            if (!level[d].empty()) {
-                emit(sorted[i], kAccept);
-                continue;
-            }
-            // Dead at depth d: so is every following token sharing these d bytes.
-            Verdict v = esc[d] ? kUncertain : kReject;
-            emit(sorted[i], v);
-            while (i + 1 < end && lcp[i + 1] >= d) emit(sorted[++i], v);
-        }
-    }
-
-    out.n_accepted = (int32_t)accepted.size();
-    int32_t n_words = mask_words(tokens.n_tokens());
-    if ((int32_t)accepted.size() * 4 > n_words) {
-        out.dense = true;
-        out.words.assign(n_words, 0);
-        for (TokenId id : accepted) out.words[id >> 5] |= 1u << (id & 31);
-    } else {
-        out.accepted = std::move(accepted);
-    }
-    return out;
+    return g.has_calls() ? detail::compute_state_mask_generic(g, tokens, state)
+                         : detail::compute_state_mask_dfa(g, tokens, state);
 }
+
+namespace detail {
+
+struct ComponentIndex {
+    struct Member {
+        int32_t cls = 0;                     // index into classes
+        std::vector<int32_t> local_to_state;  // [component size]
+    };
+    std::vector<std::shared_ptr<const ComponentClass>> classes;
+    std::unordered_map<int32_t, Member> members;  // by DFA state
+};
+
+namespace {
+
+// Finds the loop components worth sharing (those whose states can start many tokens) and classifies the
+// vocabulary once per distinct shape.
+std::unique_ptr<ComponentIndex> build_components(const Grammar & g, const TokenTable & tt) {
+    auto idx = std::make_unique<ComponentIndex>();
+    const int32_t n = g.n_states();
+    const auto & fbb = tt.first_byte_begin();
+    // A state is worth it when the tokens it may start are many: below this its own walk is cheap (it only
+    // visits those tokens).
+    const size_t wide = std::max<size_t>(512, tt.sorted().size() / 32);
+    // Distinct byte successors per state, and which states are wide.
+    std::vector<uint32_t> succ_begin(n + 1, 0);
+    std::vector<int32_t> succ, candidates;
+    std::vector<uint8_t> usable(n, 0);
+    for (int32_t s = 0; s < n; ++s) {
+        const int32_t * row = g.row(s);
+        size_t n_tok = 0;
+        size_t first = succ.size();
+        for (int b = 0; b < 256; ++b) {
+            int32_t t = row[b];
+            if (t == Grammar::kDeadState) continue;
+            n_tok += fbb[b + 1] - fbb[b];
+            if (std::find(succ.begin() + (ptrdiff_t)first, succ.end(), t) == succ.end()) succ.push_back(t);
+        }
+        succ_begin[s + 1] = (uint32_t)succ.size();
+        usable[s] = s != 0 && g.calls(s).empty() && !(g.is_final(s) && !g.in_entry(s));
+        if (usable[s] && n_tok >= wide) candidates.push_back(s);
+    }
+    std::vector<int32_t> local(n, -1), order;
+    for (int32_t s : candidates) {
+        std::vector<int32_t> members = loop_component(s, succ_begin, succ);
+        if (members.empty() || (int32_t)members.size() > kMaxComponentStates) continue;
+        bool ok = true;
+        for (int32_t q : members) ok = ok && usable[q];
+        if (!ok) continue;
+        for (int32_t q : members) local[q] = -2;  // member, not yet labelled
+        // Canonical relabelling: breadth first from s, bytes in order.
+        order.assign(1, s);
+        local[s] = 0;
+        std::vector<int32_t> rows;
+        rows.reserve(members.size() * 256);
+        for (size_t k = 0; k < order.size(); ++k) {
+            const int32_t * r = g.row(order[k]);
+            for (int b = 0; b < 256; ++b) {
+                int32_t t = r[b];
+                if (t == Grammar::kDeadState) rows.push_back(kShapeDead);
+                else if (local[t] == -1) rows.push_back(kShapeExit);
+                else {
+                    if (local[t] == -2) {
+                        local[t] = (int32_t)order.size();
+                        order.push_back(t);
+                    }
+                    rows.push_back(local[t]);
+                }
+            }
+        }
+        for (int32_t q : members) local[q] = -1;
+        std::shared_ptr<const ComponentClass> shared = tt.component_class(rows);
+        int32_t cls = -1;
+        for (size_t k = 0; k < idx->classes.size(); ++k)
+            if (idx->classes[k] == shared) cls = (int32_t)k;
+        if (cls < 0) {
+            cls = (int32_t)idx->classes.size();
+            idx->classes.push_back(std::move(shared));
+        }
+        idx->members.emplace(s, ComponentIndex::Member{cls, order});
+    }
+    return idx;
+}
+
+}  // namespace
+}  // namespace detail
 
 CompiledGrammar::CompiledGrammar(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTable> tokens)
     : grammar_(std::move(grammar)), tokens_(std::move(tokens)) {
@@ -153,7 +197,11 @@ CompiledGrammar::CompiledGrammar(std::shared_ptr<const Grammar> grammar, std::sh
     int32_t n = grammar_->n_states();
     masks_.reset(new std::atomic<StateMask *>[n]);
     for (int32_t s = 0; s < n; ++s) masks_[s].store(nullptr);
+    components_ = detail::build_components(*grammar_, *tokens_);
 }
+
+int32_t CompiledGrammar::n_component_shapes() const { return (int32_t)components_->classes.size(); }
+int32_t CompiledGrammar::n_component_states() const { return (int32_t)components_->members.size(); }
 
 CompiledGrammar::~CompiledGrammar() {
     for (int32_t s = 0; s < grammar_->n_states(); ++s) delete masks_[s].load();
@@ -164,7 +212,11 @@ const StateMask & CompiledGrammar::state_mask(int32_t state) const {
     if (StateMask * m = masks_[state].load(std::memory_order_acquire)) return *m;
     std::lock_guard<std::mutex> lock(mu_);
     if (StateMask * m = masks_[state].load(std::memory_order_relaxed)) return *m;
-    auto * m = new StateMask(compute_state_mask(*grammar_, *tokens_, state));
+    auto it = components_->members.find(state);
+    auto * m = it == components_->members.end()
+                   ? new StateMask(compute_state_mask(*grammar_, *tokens_, state))
+                   : new StateMask(detail::component_state_mask(*grammar_, *tokens_, *components_->classes[it->second.cls],
+                                                                it->second.local_to_state));
     masks_[state].store(m, std::memory_order_release);
     n_cached_.fetch_add(1);
     return *m;

@@ -116,44 +116,51 @@ bool GrammarMatcher::token_alive(const Thread & t, const std::string & bytes) {
     return alive;
 }
 
-void GrammarMatcher::fill_mask(uint32_t * words) {
+bool GrammarMatcher::fill_mask(uint32_t * words) {
     const TokenTable & tt = compiled_->tokens();
     const Grammar & g = compiled_->grammar();
     int32_t n_words = mask_words(tt.n_tokens());
     const Position & pos = history_.back();
     if (pos.terminated) {
         std::memset(words, 0, (size_t)n_words * 4);
-        return;
+        return false;
     }
     // Only states with byte transitions contribute tokens; the closure already holds callee starts.
-    bool first = true;
+    bool first = true, any = false;
     const std::vector<Thread> & threads = pos.threads;
     for (size_t i = 0; i < threads.size(); ++i) {
         const Thread & t = threads[i];
         bool seen = false;
         for (size_t j = 0; j < i && !seen; ++j) seen = threads[j].state == t.state;
+        const StateMask & sm = compiled_->state_mask(t.state);
         if (!seen) {
-            const StateMask & sm = compiled_->state_mask(t.state);
-            if (sm.dense) {
-                if (first) std::memcpy(words, sm.words.data(), (size_t)n_words * 4);
+            const std::vector<uint32_t> * dense = sm.base ? sm.base.get() : sm.dense ? &sm.words : nullptr;
+            if (dense) {
+                if (first) std::memcpy(words, dense->data(), (size_t)n_words * 4);
                 else
-                    for (int32_t w = 0; w < n_words; ++w) words[w] |= sm.words[w];
-            } else {
-                if (first) std::memset(words, 0, (size_t)n_words * 4);
-                for (TokenId id : sm.accepted) words[id >> 5] |= 1u << (id & 31);
+                    for (int32_t w = 0; w < n_words; ++w) words[w] |= (*dense)[w];
+            } else if (first) {
+                std::memset(words, 0, (size_t)n_words * 4);
             }
             first = false;
+            if (sm.base && sm.dense)
+                for (int32_t w = 0; w < n_words; ++w) words[w] |= sm.words[w];
+            for (TokenId id : sm.accepted) words[id >> 5] |= 1u << (id & 31);
+            any = any || sm.n_accepted > 0;
         }
         if (t.frame == 0 && g.in_entry(t.state)) continue;
-        const StateMask & sm = compiled_->state_mask(t.state);
         for (TokenId id : sm.uncertain) {
             if (mask_test(words, id)) continue;
-            if (token_alive(t, tt.bytes(id))) words[id >> 5] |= 1u << (id & 31);
+            if (token_alive(t, tt.bytes(id))) {
+                words[id >> 5] |= 1u << (id & 31);
+                any = true;
+            }
         }
     }
     if (first) std::memset(words, 0, (size_t)n_words * 4);
     if (can_terminate())
         for (TokenId id : tt.stop_ids()) words[id >> 5] |= 1u << (id & 31);
+    return any;
 }
 
 std::string GrammarMatcher::forced_bytes(size_t max_bytes) {

@@ -35,6 +35,11 @@ namespace sy::grammar {
 
 using TokenId = int32_t;
 
+namespace detail {
+struct ComponentClass;
+struct ComponentIndex;
+}  // namespace detail
+
 inline int32_t mask_words(int32_t n_tokens) { return (n_tokens + 31) / 32; }
 inline bool mask_test(const uint32_t * words, TokenId id) { return (words[id >> 5] >> (id & 31)) & 1u; }
 
@@ -62,6 +67,18 @@ public:
     const std::vector<TokenId> & sorted() const { return sorted_; }
     const std::vector<uint16_t> & lcp() const { return lcp_; }
     const std::vector<uint32_t> & first_byte_begin() const { return first_byte_begin_; }
+    // second_byte_begin()[c * 257 + k]: first index of the tokens starting with byte c whose second byte
+    // is >= k (one-byte tokens c come first): a walk skips a dead second byte in one step.
+    const std::vector<uint32_t> & second_byte_begin() const { return second_byte_begin_; }
+    // The bytes of sorted()[i], from one contiguous buffer in walk order (cache-friendly walks).
+    std::string_view sorted_bytes(size_t i) const {
+        return std::string_view(sorted_text_).substr(sorted_off_[i], sorted_off_[i + 1] - sorted_off_[i]);
+    }
+
+    // The vocabulary classified for one loop-component shape (state_mask.h), computed on first request and
+    // then shared by every grammar bound to this table (thread-safe; at most kMaxSharedShapes are kept).
+    std::shared_ptr<const detail::ComponentClass> component_class(const std::vector<int32_t> & shape) const;
+    static constexpr size_t kMaxSharedShapes = 256;
 
 private:
     std::vector<std::string> bytes_;
@@ -70,25 +87,37 @@ private:
     std::vector<TokenId> sorted_;
     std::vector<uint16_t> lcp_;
     std::vector<uint32_t> first_byte_begin_;  // [257]
+    std::vector<uint32_t> second_byte_begin_;  // [256 * 257]
+    std::string sorted_text_;                 // bytes of sorted_ concatenated
+    std::vector<uint32_t> sorted_off_;        // [sorted_.size() + 1] offsets into sorted_text_
     size_t max_len_ = 0;
     uint64_t fingerprint_ = 0;
+    mutable std::mutex shapes_mu_;
+    mutable std::vector<std::shared_ptr<const detail::ComponentClass>> shapes_;
 };
 
-// Tokens of one DFA state, stack below unknown.
+// Tokens of one DFA state, stack below unknown. Accepted = base (if any) ∪ (dense ? words : accepted).
 struct StateMask {
     bool dense = false;             // accepted stored as `words` (else as the id list `accepted`)
     std::vector<uint32_t> words;    // [mask_words(n_tokens)] when dense
     std::vector<TokenId> accepted;  // when !dense
     std::vector<TokenId> uncertain;
-    int32_t n_accepted = 0;
+    int32_t n_accepted = 0;         // size of the whole accepted set
+    // [mask_words(n_tokens)] shared by every state of the same loop-component shape (e.g. the inside of
+    // every JSON string, see state_mask.h); null for states classified on their own.
+    std::shared_ptr<const std::vector<uint32_t>> base;
 };
 
-// A grammar bound to a vocabulary, with its lazily filled per-state mask cache; shared (thread-safe) by
-// every matcher of that (grammar, vocabulary) pair.
+// A grammar bound to a vocabulary, with its per-state mask cache; shared (thread-safe) by every matcher of
+// that (grammar, vocabulary) pair. Binding classifies the vocabulary once per loop-component shape (the
+// wide states inside strings and free text, state_mask.h), so that no state's first mask walks the whole
+// vocabulary; every other state is classified on first use (a walk pruned to the tokens it can start).
 class CompiledGrammar {
 public:
     CompiledGrammar(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTable> tokens);
     ~CompiledGrammar();
+    CompiledGrammar(const CompiledGrammar &) = delete;
+    CompiledGrammar & operator=(const CompiledGrammar &) = delete;
 
     const Grammar & grammar() const { return *grammar_; }
     const TokenTable & tokens() const { return *tokens_; }
@@ -97,16 +126,20 @@ public:
     const StateMask & state_mask(int32_t state) const;  // computed on first use
     void precompute() const;                             // every state now (e.g. at load time)
     int32_t n_cached_states() const { return n_cached_.load(); }
+    int32_t n_component_shapes() const;  // distinct loop-component shapes classified at bind time
+    int32_t n_component_states() const;  // states whose masks derive from one of them
 
 private:
     std::shared_ptr<const Grammar> grammar_;
     std::shared_ptr<const TokenTable> tokens_;
+    std::unique_ptr<detail::ComponentIndex> components_;
     mutable std::unique_ptr<std::atomic<StateMask *>[]> masks_;
     mutable std::mutex mu_;
     mutable std::atomic<int32_t> n_cached_{0};
 };
 
-// Classifies every token for one state (the walk described above). Exposed for tests and benchmarks.
+// Classifies every token for one state by walking the vocabulary from that state alone (no component
+// sharing): the reference the cache is tested against. Exposed for tests and benchmarks.
 StateMask compute_state_mask(const Grammar & g, const TokenTable & tokens, int32_t state);
 
 class GrammarMatcher {
@@ -115,8 +148,9 @@ public:
     // Convenience: binds grammar and vocabulary here, with a private mask cache.
     GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenTable> tokens);
 
-    // Writes mask_words(n_tokens) words. After termination nothing is allowed.
-    void fill_mask(uint32_t * words);
+    // Writes mask_words(n_tokens) words. After termination nothing is allowed. Returns whether any token
+    // other than a stop token is allowed (false: the output is complete, or nothing at all may follow).
+    bool fill_mask(uint32_t * words);
     // Advances by one token; false (state unchanged) when the token is not allowed here.
     bool accept_token(TokenId id);
     // Advances by raw bytes (counts as one step for rollback); false (state unchanged) when not allowed.
