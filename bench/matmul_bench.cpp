@@ -3,7 +3,9 @@
 // Prints the median and the best of several repetitions (the machine may be shared: trust the best).
 //
 //   matmul_bench [--threads 2] [--types q4_0,q8_0,...] [--isa avx512,avx2,scalar] [--shapes 576x1536,...]
-//                [--tokens 512] [--reps 5] [--no-gemm] [--no-gemv]
+//                [--tokens 512] [--reps 5] [--no-gemm] [--no-gemv] [--layout plain,packed]
+// Types with a packed (row-interleaved, matmul_pack.h) layout are measured in both layouts; the packed
+// rows show the ISA with a "+p" suffix.
 // A shape NxK is n_in × n_out (the GGUF ne0 × ne1 of the weight): 576x1536 is an FFN up projection.
 #include <algorithm>
 #include <chrono>
@@ -16,6 +18,7 @@
 
 #include "gguf/types.h"
 #include "tensor/isa.h"
+#include "tensor/matmul_pack.h"
 #include "tensor/ops.h"
 #include "tensor/quant.h"
 #include "tensor/threadpool.h"
@@ -76,7 +79,7 @@ int main(int argc, char ** argv) {
     int n_threads = 2, reps = 5;
     int64_t n_gemm = 512;
     bool gemm = true, gemv = true;
-    std::string types = "q4_0,q8_0,q4_K,q6_K,f16", isas = "avx512,avx2,scalar";
+    std::string types = "q4_0,q8_0,q4_K,q6_K,f16", isas = "avx512,avx2,scalar", layouts = "plain,packed";
     std::string shapes = "576x1536,1536x576,896x4864,4864x896,576x49152,896x151936";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -93,6 +96,7 @@ int main(int argc, char ** argv) {
         else if (a == "--shapes") shapes = next();
         else if (a == "--tokens") n_gemm = std::atoll(next().c_str());
         else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
+        else if (a == "--layout") layouts = next();
         else if (a == "--no-gemm") gemm = false;
         else if (a == "--no-gemv") gemv = false;
         else {
@@ -112,7 +116,7 @@ int main(int argc, char ** argv) {
                     best * 1e6 / 10000);
     }
 
-    std::printf("%-6s %-7s %-12s %12s %9s %9s %12s %9s %9s\n", "type", "isa", "n_in x n_out", "gemv us", "GB/s",
+    std::printf("%-6s %-9s %-12s %12s %9s %9s %12s %9s %9s\n", "type", "isa", "n_in x n_out", "gemv us", "GB/s",
                 "best GB/s", "gemm ms", "GFLOP/s", "best GF/s");
     for (const auto & tname : split(types)) {
         const auto t = sy::dtype_from_name(tname);
@@ -138,15 +142,22 @@ int main(int argc, char ** argv) {
             w.n_out = s.n_out;
             w.data = wdata.data();
             w.row_stride = *sy::row_bytes(*t, s.n_in);
+            std::vector<uint8_t> pdata(sy::matmul_packed_bytes(*t, s.n_in, s.n_out));
+            if (!pdata.empty()) sy::matmul_pack(w, pdata.data(), 0, sy::matmul_pack_groups(s.n_out));
             std::mt19937 rng(7);
             std::normal_distribution<float> dist(0.0f, 1.0f);
             std::vector<float> x((size_t)(s.n_in * n_gemm));
             for (auto & v : x) v = dist(rng);
             std::vector<float> y((size_t)(s.n_out * n_gemm));
 
+            for (const auto & lname : split(layouts))
             for (const auto & iname : split(isas)) {
                 const auto isa = sy::isa_from_name(iname);
                 if (!isa || !sy::isa_supported(*isa)) continue;
+                const bool packed = lname == "packed";
+                if (packed && pdata.empty()) continue;
+                w.packed = packed ? pdata.data() : nullptr;
+                const std::string label = iname + (packed ? "+p" : "");
                 const sy::Kernels & k = sy::kernels(*isa);
                 double gv_med = 0, gv_best = 0, gm_med = 0, gm_best = 0;
                 if (gemv) {
@@ -169,7 +180,7 @@ int main(int argc, char ** argv) {
                 const double bytes = (double)wdata.size(), flops = 2.0 * s.n_in * s.n_out * n_gemm;
                 char shape_s[32];
                 std::snprintf(shape_s, sizeof shape_s, "%ldx%ld", s.n_in, s.n_out);
-                std::printf("%-6s %-7s %-12s", tname.c_str(), iname.c_str(), shape_s);
+                std::printf("%-6s %-9s %-12s", tname.c_str(), label.c_str(), shape_s);
                 if (gv_med > 0) std::printf(" %12.1f %9.1f %9.1f", gv_med * 1e6, bytes / gv_med * 1e-9, bytes / gv_best * 1e-9);
                 else std::printf(" %12s %9s %9s", "-", "-", "-");
                 if (gm_med > 0) std::printf(" %12.2f %9.1f %9.1f", gm_med * 1e3, flops / gm_med * 1e-9, flops / gm_best * 1e-9);

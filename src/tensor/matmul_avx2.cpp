@@ -16,11 +16,14 @@ inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i a) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1)));
 }
 
+constexpr bool kX86Vnni = false;
+
 }  // namespace
 }  // namespace sy::detail
 
 #include "tensor/matmul_x86_quant.h"
 #include "tensor/matmul_x86.h"
+#include "tensor/matmul_x86_packed.h"
 
 namespace sy::detail {
 namespace {
@@ -43,6 +46,14 @@ MatmulTable build_avx2_table() {
     set(DType::DType_q4_k, q256, x86_tile_any<TileQ45K<false>, 2, 2>, 2, 2);
     set(DType::DType_q5_k, q256, x86_tile_any<TileQ45K<true>, 2, 2>, 2, 2);
     set(DType::DType_q6_k, q256, x86_tile_any<TileQ6K, 2, 2>, 2, 2);
+    auto set_packed = [&](DType d, TileFn tile, int nt, bool u8) {
+        MatmulType & e = t[(int)d];
+        e.ptile = tile;
+        e.pnt = nt;
+        e.pact_u8 = u8;
+    };
+    set_packed(DType::DType_q4_0, x86_packed_any<PackedQ4_0, 2>, 2, false);
+    set_packed(DType::DType_q8_0, x86_packed_any<PackedQ8_0, 2>, 2, kX86Vnni);
     t[(int)DType::DType_q2_k].quant = q256;
     t[(int)DType::DType_q3_k].quant = q256;
     set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, 4, 2>, 4, 2);

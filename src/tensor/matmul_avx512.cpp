@@ -12,11 +12,14 @@ namespace {
 // acc (int32 × 8) += Σ of 4 adjacent u·a; u unsigned bytes, a signed bytes (exact, no saturation).
 inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i a) { return _mm256_dpbusd_epi32(acc, u, a); }
 
+constexpr bool kX86Vnni = true;
+
 }  // namespace
 }  // namespace sy::detail
 
 #include "tensor/matmul_x86_quant.h"
 #include "tensor/matmul_x86.h"
+#include "tensor/matmul_x86_packed.h"
 
 namespace sy::detail {
 namespace {
@@ -39,6 +42,14 @@ MatmulTable build_avx512_table() {
     set(DType::DType_q4_k, q256, x86_tile_any<TileQ45K<false>, 2, 4>, 2, 4);
     set(DType::DType_q5_k, q256, x86_tile_any<TileQ45K<true>, 2, 4>, 2, 4);
     set(DType::DType_q6_k, q256, x86_tile_any<TileQ6K, 2, 4>, 2, 4);
+    auto set_packed = [&](DType d, TileFn tile, int nt, bool u8) {
+        MatmulType & e = t[(int)d];
+        e.ptile = tile;
+        e.pnt = nt;
+        e.pact_u8 = u8;
+    };
+    set_packed(DType::DType_q4_0, x86_packed_any<PackedQ4_0, 4>, 4, false);
+    set_packed(DType::DType_q8_0, x86_packed_any<PackedQ8_0, 4>, 4, kX86Vnni);
     t[(int)DType::DType_q2_k].quant = q256;
     t[(int)DType::DType_q3_k].quant = q256;
     set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, 4, 4>, 4, 4);

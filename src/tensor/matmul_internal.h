@@ -68,6 +68,12 @@ struct MatmulType {
     TileFn tile = nullptr;       // nullptr: type not supported by matmul
     int mr = 1;                  // rows per tile (nr <= mr)
     int nt = 1;                  // tokens per tile (nt <= this)
+    // Packed layout (matmul_pack.h), used when WeightView::packed is set: ptile computes one row group
+    // (args.w = the group's first block, args.nr = valid rows 1..kPackRows, written to y[t * ldy + r]) for
+    // nt <= pnt tokens. pact_u8: the tile wants activation quants as unsigned bytes q + 128.
+    TileFn ptile = nullptr;
+    int pnt = 1;
+    bool pact_u8 = false;
 };
 
 constexpr int kMatmulTableSize = 31;  // DType ids 0..30
@@ -79,6 +85,13 @@ const MatmulTable & matmul_table_scalar();
 // Y[n_tok][n_out] (rows ldy apart) = X[n_tok][n_in] · Wᵀ with the kernels of `table`, parallel over pool.
 void matmul_drive(const MatmulTable & table, const WeightView & w, const float * x, int64_t n_tok, float * y,
                   int64_t ldy, ThreadPool & pool);
+
+// Scalar tiles over the packed layouts (matmul_pack.cpp): the reference twins of the vector ones.
+void packed_tile_q4_0_scalar(const TileArgs & a);
+void packed_tile_q8_0_scalar(const TileArgs & a);
+
+// Bytes of one packed block (kPackRows rows × one weight block) of type t; 0 when t has no packed layout.
+size_t packed_block_bytes(DType t);
 
 // Scalar activation quantizers (also the reference the vector ones are tested against).
 void quantize_act_q8_32_scalar(const float * x, uint8_t * row, int64_t n_in);

@@ -19,6 +19,7 @@
 #include "tensor/blocks.h"
 #include "tensor/kernels_internal.h"
 #include "tensor/matmul_internal.h"
+#include "tensor/matmul_pack.h"
 
 namespace sy::detail {
 
@@ -328,6 +329,9 @@ MatmulTable build_scalar_table() {
     set(DType::DType_q4_k, ActKind::ActKind_q8_256, tile_kquant<DType::DType_q4_k>);
     set(DType::DType_q5_k, ActKind::ActKind_q8_256, tile_kquant<DType::DType_q5_k>);
     set(DType::DType_q6_k, ActKind::ActKind_q8_256, tile_kquant<DType::DType_q6_k>);
+    t[(int)DType::DType_q4_0].ptile = packed_tile_q4_0_scalar;
+    t[(int)DType::DType_q8_0].ptile = packed_tile_q8_0_scalar;
+    t[(int)DType::DType_q4_0].pnt = t[(int)DType::DType_q8_0].pnt = kScalarNt;
     return t;
 }
 
@@ -360,30 +364,38 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
     SY_ASSERT_MSG(w.n_in % dtype_info(w.type).block_size == 0, "matmul: n_in not a multiple of the block size");
     SY_ASSERT(ldy >= w.n_out);
 
+    const bool packed = w.packed != nullptr && k.ptile != nullptr;
     const ActLayout lay = act_layout(k.act, w.n_in);
     const uint8_t * acts = (const uint8_t *)x;
     if (k.act != ActKind::ActKind_f32) {
         uint8_t * buf = act_scratch(lay.row_bytes * (size_t)n_tok);
-        if (n_tok < 4 || pool.size() == 1) {
-            for (int64_t t = 0; t < n_tok; ++t) k.quant(x + t * w.n_in, buf + t * lay.row_bytes, w.n_in);
-        } else {
-            pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1, int) {
-                for (int64_t t = t0; t < t1; ++t) k.quant(x + t * w.n_in, buf + t * lay.row_bytes, w.n_in);
-            });
-        }
+        const bool to_u8 = packed && k.pact_u8;
+        auto quant_rows = [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) {
+                uint8_t * row = buf + t * lay.row_bytes;
+                k.quant(x + t * w.n_in, row, w.n_in);
+                if (to_u8)
+                    for (int64_t i = 0; i < w.n_in; ++i) row[i] ^= 0x80;  // int8 q -> uint8 q + 128
+            }
+        };
+        if (n_tok < 4 || pool.size() == 1) quant_rows(0, n_tok);
+        else pool.parallel_for(n_tok, [&](int64_t t0, int64_t t1, int) { quant_rows(t0, t1); });
         acts = buf;
     }
 
-    // Rows are cut into chunks handed out dynamically (a shared machine may stall a thread); inside a
-    // chunk, token tiles are the outer loop so the chunk's weights stay in L2 while each tile of
-    // activations stays in L1.
-    const int mr = k.mr, ntile = k.nt, nth = pool.size();
+    // Rows (or row groups when packed) are cut into chunks handed out dynamically (a shared machine may
+    // stall a thread); inside a chunk, token tiles are the outer loop so the chunk's weights stay in L2
+    // while each tile of activations stays in L1.
+    const int mr = packed ? kPackRows : k.mr, ntile = packed ? k.pnt : k.nt, nth = pool.size();
     const int64_t n_rows = w.n_out;
+    const size_t unit_bytes =
+        packed ? (size_t)(w.n_in / dtype_info(w.type).block_size) * packed_block_bytes(w.type) / kPackRows
+               : w.row_stride;
     int64_t per_chunk;
     if (n_tok <= ntile) {
         per_chunk = (n_rows + nth * 8 - 1) / (nth * 8);
     } else {
-        const int64_t l2_rows = std::max<int64_t>(1, (int64_t)(256 * 1024 / std::max<size_t>(w.row_stride, 1)));
+        const int64_t l2_rows = std::max<int64_t>(1, (int64_t)(256 * 1024 / std::max<size_t>(unit_bytes, 1)));
         per_chunk = std::min((n_rows + nth * 4 - 1) / (nth * 4), l2_rows);
     }
     per_chunk = std::max<int64_t>(per_chunk, mr);
@@ -394,9 +406,12 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
     auto work = [&](int, int) {
         TileArgs ta;
         ta.n_in = w.n_in;
-        ta.w_stride = w.row_stride;
+        ta.w_stride = packed ? unit_bytes * kPackRows : w.row_stride;
         ta.lay = &lay;
         ta.ldy = ldy;
+        const TileFn tile = packed ? k.ptile : k.tile;
+        const uint8_t * base = packed ? w.packed : w.data;
+        const size_t row_step = packed ? unit_bytes : w.row_stride;  // bytes per row (a group is mr rows)
         for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
              c = next.fetch_add(1, std::memory_order_relaxed)) {
             const int64_t r0 = c * per_chunk, r1 = std::min(n_rows, r0 + per_chunk);
@@ -405,9 +420,9 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
                 ta.a = acts + t0 * lay.row_bytes;
                 for (int64_t r = r0; r < r1; r += mr) {
                     ta.nr = (int)std::min<int64_t>(mr, r1 - r);
-                    ta.w = w.data + r * w.row_stride;
+                    ta.w = base + r * row_step;
                     ta.y = y + t0 * ldy + r;
-                    k.tile(ta);
+                    tile(ta);
                 }
             }
         }

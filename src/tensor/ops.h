@@ -22,6 +22,9 @@ struct WeightView {
     int64_t n_out = 0;       // number of rows (GGUF ne1)
     const uint8_t * data = nullptr;
     size_t row_stride = 0;   // bytes between rows (= row_bytes(type, n_in))
+    // Optional row-interleaved copy made at load (tensor/matmul_pack.h); matmul uses it when set. `data`
+    // stays valid (row lookups, LoRA merges).
+    const uint8_t * packed = nullptr;
 };
 
 enum class RopeMode { RopeMode_normal, RopeMode_neox };  // normal: pairs (2i, 2i+1); neox: (i, i + n_rot/2)

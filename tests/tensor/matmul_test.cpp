@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tensor/matmul_internal.h"
+#include "tensor/matmul_pack.h"
 #include "tensor/ops.h"
 #include "tensor/quant.h"
 
@@ -115,6 +118,96 @@ TEST(Matmul, ResultDoesNotDependOnThreadCount) {
         kernels().matmul(c.view, x.data(), n_tok, a.data(), n_out, one);
         kernels().matmul(c.view, x.data(), n_tok, b.data(), n_out, three);
         EXPECT_EQ(a, b) << dtype_info(t).name;
+    }
+}
+
+double rel_diff(const std::vector<float> & a, const std::vector<float> & b) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        num += (double)(a[i] - b[i]) * (a[i] - b[i]);
+        den += (double)b[i] * b[i];
+    }
+    return std::sqrt(num / den);
+}
+
+const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0};
+
+// The packed (row-interleaved) copy against the plain rows and the float64 reference, on every ISA, for
+// every token count 1..37 (all token tiles and remainders) and row counts that leave a partial group.
+TEST(MatmulPacked, MatchesPlainAndFloat64OnEveryIsa) {
+    ThreadPool pool(2);
+    const int64_t n_in = 96;
+    for (DType t : kPackedTypes) {
+        for (int64_t n_out : {8, 13, 37}) {
+            Case c = make_weights(t, n_out, n_in, 555 + (uint32_t)n_out);
+            const size_t bytes = matmul_packed_bytes(t, n_in, n_out);
+            ASSERT_EQ(bytes, (size_t)matmul_pack_groups(n_out) * (n_in / 32) * detail::packed_block_bytes(t));
+            std::vector<uint8_t> packed(bytes, 0xAB);
+            matmul_pack(c.view, packed.data(), 0, matmul_pack_groups(n_out));
+            WeightView pv = c.view;
+            pv.packed = packed.data();
+            for (int64_t n_tok = 1; n_tok <= 37; ++n_tok) {
+                const auto x = random_vec((size_t)(n_tok * n_in), 1000 + (uint32_t)n_tok);
+                const int64_t ldy = n_out + 2;
+                std::vector<float> y_scalar;
+                for (int isa = 0; isa < kIsaCount; ++isa) {
+                    if (!isa_supported((Isa)isa)) continue;
+                    const Kernels & k = kernels((Isa)isa);
+                    std::vector<float> yp((size_t)(n_tok * ldy), -777.0f), yu(yp.size(), -777.0f);
+                    k.matmul(pv, x.data(), n_tok, yp.data(), ldy, pool);
+                    k.matmul(c.view, x.data(), n_tok, yu.data(), ldy, pool);
+                    for (int64_t tk = 0; tk < n_tok; ++tk)
+                        for (int64_t o = n_out; o < ldy; ++o) ASSERT_EQ(yp[tk * ldy + o], -777.0f) << "wrote past n_out";
+                    const std::string what = std::string(dtype_info(t).name) + " " + isa_name((Isa)isa) +
+                                             " n_out=" + std::to_string(n_out) + " n_tok=" + std::to_string(n_tok);
+                    EXPECT_LT(norm_error(c, x, n_tok, yp, ldy), tolerance(t)) << what;
+                    // Same integer sums per block as the plain path; only float rounding order differs.
+                    EXPECT_LT(rel_diff(yp, yu), 2e-5) << what;
+                    if (isa == 0) y_scalar = yp;
+                    else EXPECT_LT(rel_diff(yp, y_scalar), 2e-5) << what << " vs scalar packed";
+                }
+            }
+        }
+    }
+}
+
+TEST(MatmulPacked, PackingInRangesEqualsPackingWhole) {
+    const int64_t n_in = 64, n_out = 29;
+    for (DType t : kPackedTypes) {
+        const Case c = make_weights(t, n_out, n_in, 77);
+        const size_t bytes = matmul_packed_bytes(t, n_in, n_out);
+        std::vector<uint8_t> whole(bytes), parts(bytes);
+        matmul_pack(c.view, whole.data(), 0, matmul_pack_groups(n_out));
+        matmul_pack(c.view, parts.data(), 2, 4);
+        matmul_pack(c.view, parts.data(), 0, 2);
+        EXPECT_EQ(whole, parts) << dtype_info(t).name;
+        // Row 3's block 1 scale sits in lane 3 of group 0's second block.
+        uint16_t d;
+        std::memcpy(&d, whole.data() + detail::packed_block_bytes(t) + 2 * 3, 2);
+        const uint8_t * src = c.wq.data() + 3 * c.view.row_stride + dtype_info(t).type_size;
+        uint16_t want;
+        std::memcpy(&want, src, 2);
+        EXPECT_EQ(d, want);
+    }
+    EXPECT_EQ(matmul_packed_bytes(DType::DType_f32, 64, 8), 0u);
+}
+
+TEST(MatmulPacked, ResultDoesNotDependOnThreadCount) {
+    ThreadPool one(1), three(3);
+    const int64_t n_in = 256, n_out = 301;
+    for (DType t : kPackedTypes) {
+        const Case c = make_weights(t, n_out, n_in, 9);
+        std::vector<uint8_t> packed(matmul_packed_bytes(t, n_in, n_out));
+        matmul_pack(c.view, packed.data(), 0, matmul_pack_groups(n_out));
+        WeightView pv = c.view;
+        pv.packed = packed.data();
+        for (int64_t n_tok : {1, 9}) {
+            const auto x = random_vec((size_t)(n_tok * n_in), 10);
+            std::vector<float> a((size_t)(n_tok * n_out)), b(a.size());
+            kernels().matmul(pv, x.data(), n_tok, a.data(), n_out, one);
+            kernels().matmul(pv, x.data(), n_tok, b.data(), n_out, three);
+            EXPECT_EQ(a, b) << dtype_info(t).name;
+        }
     }
 }
 

@@ -1,0 +1,147 @@
+// Packing of weight matrices into the row-interleaved layouts of matmul_pack.h, and the scalar tiles over
+// those layouts (the reference twins of the AVX2 / AVX-512 ones in matmul_x86_packed.h).
+//
+// The scalar tiles do the vector kernels' integer arithmetic per 32-block and row r of the group:
+//   q4_0:  isum = Σ nibble·q_a − 8 · Σ q_a          y_r += (d_r · d_a) · isum
+//   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum
+// (activations signed; the vector q8_0 kernel may use q_a + 128 and subtract 128 · wsum, the same integer).
+#include "tensor/matmul_pack.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.h"
+#include "common/fp16.h"
+#include "tensor/blocks.h"
+#include "tensor/matmul_internal.h"
+
+namespace sy {
+namespace detail {
+
+size_t packed_block_bytes(DType t) {
+    switch (t) {
+    case DType::DType_q4_0: return 16 + 128;
+    case DType::DType_q8_0: return 16 + 16 + 256;
+    default: return 0;
+    }
+}
+
+namespace {
+
+void pack_q4_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
+    for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes(DType::DType_q4_0)) {
+        uint16_t * d = (uint16_t *)dst;
+        uint8_t * qs = dst + 16;
+        for (int r = 0; r < kPackRows; ++r) {
+            if (!rows[r]) {
+                d[r] = 0;
+                for (int c = 0; c < 4; ++c) std::memset(qs + 32 * c + 4 * r, 0x88, 4);  // nibbles 8 = value 0
+                continue;
+            }
+            const block_q4_0 * src = (const block_q4_0 *)rows[r] + b;
+            d[r] = src->d;
+            for (int c = 0; c < 4; ++c) std::memcpy(qs + 32 * c + 4 * r, src->qs + 4 * c, 4);
+        }
+    }
+}
+
+void pack_q8_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
+    for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes(DType::DType_q8_0)) {
+        uint16_t * d = (uint16_t *)dst;
+        int16_t * wsum = (int16_t *)(dst + 16);
+        int8_t * qs = (int8_t *)(dst + 32);
+        for (int r = 0; r < kPackRows; ++r) {
+            if (!rows[r]) {
+                d[r] = 0;
+                wsum[r] = 0;
+                for (int c = 0; c < 8; ++c) std::memset(qs + 32 * c + 4 * r, 0, 4);
+                continue;
+            }
+            const block_q8_0 * src = (const block_q8_0 *)rows[r] + b;
+            d[r] = src->d;
+            int s = 0;
+            for (int i = 0; i < 32; ++i) s += src->qs[i];
+            wsum[r] = (int16_t)s;
+            for (int c = 0; c < 8; ++c) std::memcpy(qs + 32 * c + 4 * r, src->qs + 4 * c, 4);
+        }
+    }
+}
+
+// Shared loop of the scalar packed tiles: per 32-block, per token, per row, isum from `dot`.
+template <class Dot>
+void packed_tile_32(const TileArgs & a, size_t block_bytes, Dot && dot) {
+    const int64_t nb = a.n_in / 32;
+    float acc[kPackRows][8] = {};
+    SY_ASSERT(a.nt <= 8);
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t * blk = a.w + b * block_bytes;
+        const uint16_t * d = (const uint16_t *)blk;
+        for (int t = 0; t < a.nt; ++t) {
+            const uint8_t * arow = a.a + t * a.lay->row_bytes;
+            const int8_t * qa = (const int8_t *)arow + b * 32;
+            const float da = ((const float *)(arow + a.lay->d_off))[b];
+            const int32_t sa = ((const int32_t *)(arow + a.lay->sum_off))[b];
+            for (int r = 0; r < kPackRows; ++r) {
+                const int32_t isum = dot(blk, r, qa, sa);
+                acc[r][t] += (fp16_to_fp32(d[r]) * da) * (float)isum;
+            }
+        }
+    }
+    for (int t = 0; t < a.nt; ++t)
+        for (int r = 0; r < a.nr; ++r) a.y[t * a.ldy + r] = acc[r][t];
+}
+
+}  // namespace
+
+void packed_tile_q4_0_scalar(const TileArgs & a) {
+    packed_tile_32(a, packed_block_bytes(DType::DType_q4_0), [](const uint8_t * blk, int r, const int8_t * qa, int32_t sa) {
+        const uint8_t * qs = blk + 16;
+        int32_t isum = 0;
+        for (int c = 0; c < 4; ++c)
+            for (int k = 0; k < 4; ++k) {
+                const uint8_t q = qs[32 * c + 4 * r + k];
+                isum += (q & 0xF) * qa[4 * c + k] + (q >> 4) * qa[16 + 4 * c + k];
+            }
+        return isum - 8 * sa;
+    });
+}
+
+void packed_tile_q8_0_scalar(const TileArgs & a) {
+    packed_tile_32(a, packed_block_bytes(DType::DType_q8_0), [](const uint8_t * blk, int r, const int8_t * qa, int32_t) {
+        const int8_t * qs = (const int8_t *)(blk + 32);
+        int32_t isum = 0;
+        for (int c = 0; c < 8; ++c)
+            for (int k = 0; k < 4; ++k) isum += qs[32 * c + 4 * r + k] * qa[4 * c + k];
+        return isum;
+    });
+}
+
+}  // namespace detail
+
+size_t matmul_packed_bytes(DType t, int64_t n_in, int64_t n_out) {
+    const size_t bb = detail::packed_block_bytes(t);
+    if (bb == 0 || n_in <= 0 || n_out <= 0 || n_in % dtype_info(t).block_size != 0) return 0;
+    return (size_t)matmul_pack_groups(n_out) * (size_t)(n_in / dtype_info(t).block_size) * bb;
+}
+
+void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1) {
+    const size_t bb = detail::packed_block_bytes(w.type);
+    SY_ASSERT_MSG(bb != 0, "matmul_pack: type has no packed layout");
+    const int64_t nb = w.n_in / dtype_info(w.type).block_size;
+    SY_ASSERT(g0 >= 0 && g1 <= matmul_pack_groups(w.n_out));
+    for (int64_t g = g0; g < g1; ++g) {
+        const uint8_t * rows[kPackRows];
+        for (int r = 0; r < kPackRows; ++r) {
+            const int64_t row = g * kPackRows + r;
+            rows[r] = row < w.n_out ? w.data + (size_t)row * w.row_stride : nullptr;
+        }
+        uint8_t * out = dst + (size_t)g * (size_t)nb * bb;
+        switch (w.type) {
+        case DType::DType_q4_0: detail::pack_q4_0(rows, nb, out); break;
+        case DType::DType_q8_0: detail::pack_q8_0(rows, nb, out); break;
+        default: SY_ASSERT_MSG(false, "matmul_pack: type has no packed layout");
+        }
+    }
+}
+
+}  // namespace sy

@@ -1,0 +1,38 @@
+// Row-interleaved ("packed") weight layouts for the matmul: a copy of a weight matrix made once at model
+// load in which kPackRows consecutive rows are interleaved so that one vector lane holds one output row.
+// The dot product then needs no horizontal sums and no per-row scalar scale conversions: for each block
+// index, the kPackRows row scales are contiguous (one load + one f16→f32 conversion) and the quants are
+// interleaved in 4-byte chunks, so vpdpbusd(acc, 4 bytes × 8 rows, broadcast(4 activation bytes)) (or
+// maddubs + madd on AVX2) advances all 8 rows at once.
+//
+// Layouts (a group = kPackRows rows; groups are stored one after the other, each as its n_in / block blocks;
+// the last group is padded with zero rows when n_out is not a multiple of kPackRows):
+//   q4_0  per 32-block, 144 bytes:  d f16[8] | qs[128]  with qs[32c + 4r + k] = row r's qs[4c + k]
+//         (c = 0..3, k = 0..3): low nibbles are elements 4c+k, high nibbles 16+4c+k, values unsigned 0..15
+//         (the -8 offset is applied through the activation block sums).
+//   q8_0  per 32-block, 288 bytes:  d f16[8] | wsum int16[8] | qs[256]  with qs[32c + 4r + k] = row r's
+//         qs[4c + k] (c = 0..7); wsum[r] = Σ of row r's 32 quants (lets a kernel dot them with unsigned
+//         activations a + 128 and subtract 128 · wsum).
+// The layout is the same for every ISA, so one packed buffer serves all the kernel tables.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gguf/types.h"
+#include "tensor/ops.h"
+
+namespace sy {
+
+constexpr int kPackRows = 8;
+
+// Bytes of the packed copy of an n_out × n_in matrix of type t; 0 when t has no packed layout.
+size_t matmul_packed_bytes(DType t, int64_t n_in, int64_t n_out);
+
+// Writes row groups [g0, g1) of w's packed copy into dst (the whole buffer of matmul_packed_bytes bytes;
+// group g starts at g * (packed bytes / number of groups)). Ranges may be packed concurrently.
+void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1);
+
+inline int64_t matmul_pack_groups(int64_t n_out) { return (n_out + kPackRows - 1) / kPackRows; }
+
+}  // namespace sy

@@ -1,0 +1,166 @@
+// x86 tiles over the packed (row-interleaved) weight layouts of matmul_pack.h, shared by matmul_avx2.cpp
+// and matmul_avx512.cpp (private). Like matmul_x86.h, each ISA file includes it after defining, in
+// sy::detail's anonymous namespace,
+//   __m256i dot_u8s8(__m256i acc, __m256i u, __m256i a)   (vpdpbusd, or maddubs + madd on AVX2)
+//   constexpr bool kX86Vnni                                (true: dot_u8s8 is exact for any u8 × s8)
+//
+// One tile = one group of 8 rows (one row per int32 / float lane) × T tokens. Per 32-block the weight
+// vectors are loaded / unpacked once and reused for the T tokens; each token contributes broadcasts of
+// 4 activation bytes. The integer sum per block is exact and equals the scalar twin's (matmul_pack.cpp).
+#pragma once
+
+#include <immintrin.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "tensor/matmul_internal.h"
+#include "tensor/matmul_pack.h"
+
+namespace sy::detail {
+namespace {
+
+inline __m256i x86_bcast4(const uint8_t * p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// Stores the 8 row lanes of acc to y[0..nr).
+inline void x86_store_rows(float * y, __m256 acc, int nr) {
+    if (nr == kPackRows) {
+        _mm256_storeu_ps(y, acc);
+        return;
+    }
+    alignas(32) float tmp[8];
+    _mm256_store_ps(tmp, acc);
+    for (int r = 0; r < nr; ++r) y[r] = tmp[r];
+}
+
+struct PackedQ4_0 {
+    static constexpr size_t kBlock = 144;
+
+    template <int T>
+    static void run(const TileArgs & a) {
+        const int64_t nb = a.n_in / 32;
+        const size_t astride = a.lay->row_bytes;
+        const uint8_t * arow[T];
+        const float * ad[T];
+        const int32_t * as[T];
+        __m256 acc[T];
+        for (int t = 0; t < T; ++t) {
+            arow[t] = a.a + t * astride;
+            ad[t] = (const float *)(arow[t] + a.lay->d_off);
+            as[t] = (const int32_t *)(arow[t] + a.lay->sum_off);
+            acc[t] = _mm256_setzero_ps();
+        }
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        const uint8_t * blk = a.w;
+        for (int64_t b = 0; b < nb; ++b, blk += kBlock) {
+            _mm_prefetch((const char *)blk + 4 * kBlock, _MM_HINT_T0);
+            _mm_prefetch((const char *)blk + 4 * kBlock + 64, _MM_HINT_T0);
+            _mm_prefetch((const char *)blk + 4 * kBlock + 128, _MM_HINT_T0);
+            __m256i lo[4], hi[4];
+            for (int c = 0; c < 4; ++c) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
+                lo[c] = _mm256_and_si256(v, m4);
+                hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            }
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+            for (int t = 0; t < T; ++t) {
+                const uint8_t * qa = arow[t] + b * 32;
+                __m256i isum;
+                if constexpr (kX86Vnni) {
+                    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                    for (int c = 0; c < 4; ++c) {
+                        s0 = dot_u8s8(s0, lo[c], x86_bcast4(qa + 4 * c));
+                        s1 = dot_u8s8(s1, hi[c], x86_bcast4(qa + 16 + 4 * c));
+                    }
+                    isum = _mm256_add_epi32(s0, s1);
+                } else {
+                    // int16 lanes sum 16 products of at most 15 · 127: no saturation.
+                    __m256i s = _mm256_maddubs_epi16(lo[0], x86_bcast4(qa));
+                    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], x86_bcast4(qa + 16)));
+                    for (int c = 1; c < 4; ++c) {
+                        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[c], x86_bcast4(qa + 4 * c)));
+                        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[c], x86_bcast4(qa + 16 + 4 * c)));
+                    }
+                    isum = _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+                }
+                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(8 * as[t][b]));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(ad[t][b])), acc[t]);
+            }
+        }
+        for (int t = 0; t < T; ++t) x86_store_rows(a.y + t * a.ldy, acc[t], a.nr);
+    }
+};
+
+// VNNI: activations arrive as unsigned q + 128 (MatmulType::pact_u8) and the stored row sums remove the
+// 128 · Σw excess. AVX2: signed activations, |w| × sign(a, w) as in the unpacked tiles.
+struct PackedQ8_0 {
+    static constexpr size_t kBlock = 288;
+
+    template <int T>
+    static void run(const TileArgs & a) {
+        const int64_t nb = a.n_in / 32;
+        const size_t astride = a.lay->row_bytes;
+        const uint8_t * arow[T];
+        const float * ad[T];
+        __m256 acc[T];
+        for (int t = 0; t < T; ++t) {
+            arow[t] = a.a + t * astride;
+            ad[t] = (const float *)(arow[t] + a.lay->d_off);
+            acc[t] = _mm256_setzero_ps();
+        }
+        const uint8_t * blk = a.w;
+        for (int64_t b = 0; b < nb; ++b, blk += kBlock) {
+            for (int i = 0; i < 5; ++i) _mm_prefetch((const char *)blk + 3 * kBlock + 64 * i, _MM_HINT_T0);
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+            __m256i w[8];
+            for (int c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * c));
+            if constexpr (kX86Vnni) {
+                const __m256i corr =
+                    _mm256_slli_epi32(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(blk + 16))), 7);
+                for (int t = 0; t < T; ++t) {
+                    const uint8_t * qa = arow[t] + b * 32;
+                    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                    for (int c = 0; c < 8; c += 2) {
+                        s0 = dot_u8s8(s0, x86_bcast4(qa + 4 * c), w[c]);
+                        s1 = dot_u8s8(s1, x86_bcast4(qa + 4 * c + 4), w[c + 1]);
+                    }
+                    const __m256i isum = _mm256_sub_epi32(_mm256_add_epi32(s0, s1), corr);
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(ad[t][b])),
+                                             acc[t]);
+                }
+            } else {
+                __m256i wabs[8];
+                for (int c = 0; c < 8; ++c) wabs[c] = _mm256_abs_epi8(w[c]);
+                for (int t = 0; t < T; ++t) {
+                    const uint8_t * qa = arow[t] + b * 32;
+                    __m256i s = _mm256_setzero_si256();
+                    for (int c = 0; c < 8; ++c)
+                        s = dot_u8s8(s, wabs[c], _mm256_sign_epi8(x86_bcast4(qa + 4 * c), w[c]));
+                    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(ad[t][b])), acc[t]);
+                }
+            }
+        }
+        for (int t = 0; t < T; ++t) x86_store_rows(a.y + t * a.ldy, acc[t], a.nr);
+    }
+};
+
+template <class Kern, size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> x86_packed_fns(std::index_sequence<I...>) {
+    return {{&Kern::template run<(int)I + 1>...}};
+}
+
+// Picks run<nt> for a tile of 1..NT tokens.
+template <class Kern, int NT>
+void x86_packed_any(const TileArgs & a) {
+    static constexpr auto fns = x86_packed_fns<Kern>(std::make_index_sequence<NT>{});
+    fns[a.nt - 1](a);
+}
+
+}  // namespace
+}  // namespace sy::detail
