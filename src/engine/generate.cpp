@@ -132,6 +132,7 @@ GenerateResult generate(Context & ctx, const std::vector<int32_t> & prompt, cons
             }
             if (constraint->can_stop())
                 for (int32_t id : vocab.eog_ids_) mask[id >> 5] |= 1u << (id & 31);
+            constraint->observe_distribution(logits.data(), n_vocab);
         }
         SampleResult s = sampler.sample(std::span<float>(logits.data(), (size_t)n_vocab), constraint ? mask.data() : nullptr,
                                         history);

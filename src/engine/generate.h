@@ -16,6 +16,12 @@ class TokenConstraint {
 public:
     virtual ~TokenConstraint() = default;
     virtual void fill_mask(uint32_t * words, int32_t n_vocab) = 0;
+    // The raw logits [n_vocab] of the step about to be sampled, after fill_mask (optional: confidence
+    // measures that need the whole post-constraint distribution, not just the chosen token's probability).
+    virtual void observe_distribution(const float * logits, int32_t n_vocab) {
+        (void)logits;
+        (void)n_vocab;
+    }
     // A sampled token and its probability renormalised over the allowed tokens.
     virtual void accept(int32_t token, float prob) = 0;
     virtual bool finished() const = 0;  // nothing more may be generated

@@ -1,3 +1,4 @@
+// GrammarConstraint: drives a grammar matcher from engine::generate (masks, jump-forward, confidence).
 #include "engine/grammar_constraint.h"
 
 #include <map>
@@ -29,27 +30,27 @@ GrammarConstraint::GrammarConstraint(std::shared_ptr<const grammar::CompiledGram
       jump_forward_(jump_forward) {}
 
 void GrammarConstraint::fill_mask(uint32_t * words, int32_t n_vocab) {
-    const grammar::TokenTable & tt = compiled_->tokens();
-    matcher_.fill_mask(words);
-    // Padding rows of the output matrix beyond the vocabulary stay disallowed (fill_mask wrote zeros
-    // only up to the table's words; the caller sized the buffer for n_vocab).
+    // Padding rows of the output matrix beyond the vocabulary stay disallowed (fill_mask writes the
+    // table's words; the caller sized and zeroed the buffer for n_vocab).
     (void)n_vocab;
     // When the grammar is complete and nothing but a stop token may follow, generation is over.
-    bool other = false;
-    const int32_t nw = grammar::mask_words(tt.n_tokens());
-    std::vector<uint32_t> stop_bits;
-    for (int32_t w = 0; w < nw && !other; ++w) {
-        uint32_t bits = words[w];
-        for (int32_t id : tt.stop_ids())
-            if ((id >> 5) == w) bits &= ~(1u << (id & 31));
-        other = bits != 0;
-    }
-    only_stop_left_ = !other && matcher_.can_terminate();
+    const bool any_token = matcher_.fill_mask(words);
+    only_stop_left_ = !any_token && matcher_.can_terminate();
+}
+
+void GrammarConstraint::observe_distribution(const float * logits, int32_t n_vocab) {
+    pending_text_mass_.reset();
+    if (!matcher_.at_decision()) return;
+    decision_mask_.assign(grammar::mask_words(compiled_->tokens().n_tokens()), 0u);
+    matcher_.fill_mask(decision_mask_.data());
+    pending_text_mass_ = matcher_.text_commit_mass(logits, n_vocab, decision_mask_.data());
 }
 
 void GrammarConstraint::accept(int32_t token, float prob) {
     if (!matcher_.accept_token(token))
         throw Error(ErrorKind::ErrorKind_internal, "grammar rejected a token its own mask allowed");
+    if (pending_text_mass_) tracker_.observe_decision(*pending_text_mass_);
+    pending_text_mass_.reset();
     tracker_.feed(token, prob, matcher_.last_step_tags());
 }
 

@@ -1,9 +1,12 @@
 // Grammar-constrained decoding for the engine: a TokenConstraint over a grammar::GrammarMatcher, with
 // jump-forward (forced stretches appended without sampling) and confidence tracking from the
-// post-constraint (renormalised) probability of every sampled token.
+// post-constraint (renormalised) probability of every sampled token and, at the tool-vs-text decision,
+// of the whole decision (grammar/confidence.h).
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "engine/generate.h"
 #include "grammar/grammar.h"
@@ -16,6 +19,8 @@ public:
                       bool jump_forward = true);
 
     void fill_mask(uint32_t * words, int32_t n_vocab) override;
+    // At a tool-vs-text decision position: the post-constraint mass committing to text (confidence.h).
+    void observe_distribution(const float * logits, int32_t n_vocab) override;
     void accept(int32_t token, float prob) override;
     bool finished() const override;
     bool can_stop() const override { return matcher_.can_terminate(); }
@@ -31,6 +36,8 @@ private:
     grammar::ConfidenceTracker tracker_;
     bool jump_forward_;
     bool only_stop_left_ = false;
+    std::vector<uint32_t> decision_mask_;
+    std::optional<double> pending_text_mass_;
 };
 
 // Binds a grammar to a model's vocabulary (the token table is built once per tokenizer and reused).

@@ -10,6 +10,9 @@ void ConfidenceTracker::reset() {
     is_tool_call_ = false;
     calls_.clear();
     prev_kind_ = TagKind::TagKind_structure;
+    pending_text_mass_.reset();
+    p_tool_call_ = 1.0;
+    decision_observed_ = false;
 }
 
 void ConfidenceTracker::feed(int32_t token, float prob, std::span<const uint16_t> step_tags) {
@@ -27,7 +30,14 @@ void ConfidenceTracker::feed(int32_t token, float prob, std::span<const uint16_t
         if (attributed || kind == TagKind::TagKind_structure) continue;
         attributed = true;
         switch (kind) {
-        case TagKind::TagKind_decision: decision_ *= prob; break;
+        case TagKind::TagKind_decision:
+            if (pending_text_mass_) {
+                p_tool_call_ *= std::clamp(1.0 - *pending_text_mass_, 0.0, 1.0);
+                decision_observed_ = true;
+            } else {
+                decision_ *= prob;
+            }
+            break;
         case TagKind::TagKind_name: calls_.back().name *= prob; break;
         case TagKind::TagKind_argument: {
             if (calls_.empty()) calls_.emplace_back();
@@ -45,15 +55,20 @@ void ConfidenceTracker::feed(int32_t token, float prob, std::span<const uint16_t
         case TagKind::TagKind_structure: break;
         }
     }
+    pending_text_mass_.reset();
 }
 
 OutputConfidence ConfidenceTracker::result() const {
     OutputConfidence out;
     out.is_tool_call = is_tool_call_;
     out.decision = decision_;
+    if (decision_observed_) {
+        out.p_tool_call = p_tool_call_;
+        out.decision = decision_ * (is_tool_call_ ? p_tool_call_ : 1.0 - p_tool_call_);
+    }
     out.calls = calls_;
     for (CallConfidence & c : out.calls) {
-        c.decision = decision_;
+        c.decision = out.decision;
         c.overall = std::min(c.decision, c.name);
         for (const ArgumentConfidence & a : c.arguments) c.overall = std::min(c.overall, a.confidence);
     }

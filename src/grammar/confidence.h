@@ -12,9 +12,21 @@
 //                      model gave that part, given the grammar);
 //   call confidence  = minimum over its parts: the decision, its name, each of its arguments.
 // With tool_choice "required" or a forced function there is no decision step and the decision is 1.
+//
+// The decision (tool_choice auto). At a position still open to both a free-text answer and a tool call,
+// the engine passes the logits; the matcher sums the post-constraint probabilities of the allowed tokens
+// that commit to text (after them only text can follow; a stop token is an empty or finished answer) and
+// hands that mass T to observe_decision() before the step is fed. The rest, 1 - T, is the mass of the
+// tokens that commit to a call or are still a prefix of the call marker (`<tool_call>` before `\n{"name"`).
+// Over the decision steps i of the output (usually one, a few when the model writes a marker prefix):
+//   p_tool_call = prod_i (1 - T_i)      (the model never committed to text on the way)
+//   decision    = p_tool_call for a call, 1 - p_tool_call for a text answer.
+// Without observed masses (an engine that does not pass logits) the decision falls back to the product
+// of the chosen tokens' probabilities.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,6 +51,7 @@ struct CallConfidence {
 struct OutputConfidence {
     bool is_tool_call = false;
     double decision = 1.0;             // probability of the text/tool decision as taken
+    std::optional<double> p_tool_call;  // post-constraint probability of "tool call" (observed masses only)
     std::vector<CallConfidence> calls;
 };
 
@@ -46,6 +59,9 @@ class ConfidenceTracker {
 public:
     explicit ConfidenceTracker(const Grammar & grammar) : tags_(grammar.tags()) {}
 
+    // Before feeding a step taken at a decision position: the mass of the allowed tokens committing to
+    // text there (GrammarMatcher::text_commit_mass). Applies to the next feed() only.
+    void observe_decision(double text_mass) { pending_text_mass_ = text_mass; }
     void feed(int32_t token, float prob, std::span<const uint16_t> step_tags);
     OutputConfidence result() const;
     void reset();
@@ -56,6 +72,9 @@ private:
     bool is_tool_call_ = false;
     std::vector<CallConfidence> calls_;
     TagKind prev_kind_ = TagKind::TagKind_structure;
+    std::optional<double> pending_text_mass_;
+    double p_tool_call_ = 1.0;
+    bool decision_observed_ = false;
 };
 
 }  // namespace sy::grammar

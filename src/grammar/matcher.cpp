@@ -2,6 +2,7 @@
 // token/byte acceptance with rollback history, forced bytes (jump-forward), and the logits helpers.
 #include "grammar/matcher.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -161,6 +162,65 @@ bool GrammarMatcher::fill_mask(uint32_t * words) {
     if (can_terminate())
         for (TokenId id : tt.stop_ids()) words[id >> 5] |= 1u << (id & 31);
     return any;
+}
+
+bool GrammarMatcher::at_decision() const {
+    const Grammar & g = compiled_->grammar();
+    if (is_terminated()) return false;
+    for (const Thread & t : history_.back().threads)
+        if (g.tags()[g.tag(t.state)].kind == TagKind::TagKind_decision) return true;
+    return false;
+}
+
+// Follows the token's bytes from each thread until a state says which side it is on: a text state (only
+// the text alternative left) or a state that is neither text nor decision (a call). The decision region
+// precedes any call edge, so plain transitions suffice.
+bool GrammarMatcher::commits_to_text(TokenId id) const {
+    const TokenTable & tt = compiled_->tokens();
+    const Grammar & g = compiled_->grammar();
+    if (tt.is_stop(id)) return true;
+    const std::string & bytes = tt.bytes(id);
+    bool any_text = false;
+    for (const Thread & t : history_.back().threads) {
+        int32_t s = t.state;
+        enum { undecided, text, call, dead } side = undecided;
+        for (char c : bytes) {
+            s = g.next(s, (uint8_t)c);
+            if (s == Grammar::kDeadState) {
+                side = dead;
+                break;
+            }
+            TagKind k = g.tags()[g.tag(s)].kind;
+            if (k == TagKind::TagKind_text) {
+                side = text;
+                break;
+            }
+            if (k != TagKind::TagKind_decision) {
+                side = call;
+                break;
+            }
+        }
+        if (side == dead) continue;
+        if (side != text) return false;
+        any_text = true;
+    }
+    return any_text;
+}
+
+double GrammarMatcher::text_commit_mass(const float * logits, int32_t n, const uint32_t * words) const {
+    const int32_t limit = std::min(n, compiled_->tokens().n_tokens());
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int32_t i = 0; i < limit; ++i)
+        if (mask_test(words, i) && logits[i] > mx) mx = logits[i];
+    if (!std::isfinite(mx)) return 0.0;
+    double sum = 0.0, text = 0.0;
+    for (int32_t i = 0; i < limit; ++i) {
+        if (!mask_test(words, i)) continue;
+        double e = std::exp((double)(logits[i] - mx));
+        sum += e;
+        if (commits_to_text(i)) text += e;
+    }
+    return text / sum;
 }
 
 std::string GrammarMatcher::forced_bytes(size_t max_bytes) {

@@ -165,6 +165,14 @@ public:
     // The bytes every continuation must start with (stops where there is a choice or the grammar may end).
     std::string forced_bytes(size_t max_bytes = 4096);
 
+    // Tool-vs-text decision (tool grammars with tool_choice auto): whether this position is still open to
+    // both a free-text answer and a tool call.
+    bool at_decision() const;
+    // Softmax of logits[0..n) over the tokens allowed by `words` (a mask from fill_mask), summed over the
+    // tokens that commit to free text here (only text can follow them; stop tokens count as text). 0 when
+    // nothing is allowed. See confidence.h for how the decision confidence uses it.
+    double text_commit_mass(const float * logits, int32_t n, const uint32_t * words) const;
+
     // Tags of the positions the last accepted step's bytes were read in (one per byte), for confidence.
     const std::vector<uint16_t> & last_step_tags() const { return last_tags_; }
     const CompiledGrammar & compiled() const { return *compiled_; }
@@ -178,6 +186,7 @@ private:
                  std::vector<uint16_t> * tags);
     bool token_alive(const detail::Thread & t, const std::string & bytes);
     uint16_t position_tag(const std::vector<detail::Thread> & threads) const;
+    bool commits_to_text(TokenId id) const;
 
     std::shared_ptr<const CompiledGrammar> compiled_;
     detail::FrameArena arena_;

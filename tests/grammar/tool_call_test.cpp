@@ -2,6 +2,8 @@
 // parallel calls, formats, the output parser, the confidence tracker, and the compiled-grammar cache.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "test_util.h"
 
 namespace sy::grammar::test {
@@ -159,6 +161,78 @@ TEST(GrammarTools, ConfidenceTextAnswer) {
     EXPECT_FALSE(oc.is_tool_call);
     EXPECT_NEAR(oc.decision, 0.7, 1e-6);
     EXPECT_TRUE(oc.calls.empty());
+}
+
+// The decision confidence from whole post-constraint distributions: tokens 258.. are the extras below.
+TEST(GrammarTools, DecisionConfidenceSumsTheMassCommittingToEachSide) {
+    auto tt = byte_vocab({"Hello", "<tool_call>", "\n{\"name\": \"", "x"});
+    const TokenId hello = 258, marker = 259, commit = 260, x = 261;
+    auto g = tool_grammar("auto");
+    auto cg = std::make_shared<CompiledGrammar>(g, tt);
+    std::vector<uint32_t> words(mask_words(tt->n_tokens()));
+    auto logits_of = [&](std::vector<std::pair<TokenId, double>> probs) {
+        std::vector<float> l(tt->n_tokens(), -1e4f);
+        for (auto [id, p] : probs) l[id] = (float)std::log(p);
+        return l;
+    };
+
+    // A call: "<tool_call>" keeps both sides open (text may still diverge), the next token commits.
+    {
+        GrammarMatcher m(cg);
+        ConfidenceTracker ct(*g);
+        ASSERT_TRUE(m.at_decision());
+        m.fill_mask(words.data());
+        ASSERT_TRUE(mask_test(words.data(), kEos));  // the empty answer is text
+        // Text: Hello 0.4 and EOS 0.1; undecided: '<' 0.2 and the marker 0.3.
+        auto l1 = logits_of({{hello, 0.4}, {kEos, 0.1}, {'<', 0.2}, {marker, 0.3}});
+        double t1 = m.text_commit_mass(l1.data(), (int32_t)l1.size(), words.data());
+        EXPECT_NEAR(t1, 0.5, 1e-4);
+        ASSERT_TRUE(m.accept_token(marker));
+        ct.observe_decision(t1);
+        ct.feed(marker, 0.3f, m.last_step_tags());
+        ASSERT_TRUE(m.at_decision());
+        m.fill_mask(words.data());
+        auto l2 = logits_of({{commit, 0.8}, {x, 0.2}});  // x: text "<tool_call>x"
+        double t2 = m.text_commit_mass(l2.data(), (int32_t)l2.size(), words.data());
+        EXPECT_NEAR(t2, 0.2, 1e-4);
+        ASSERT_TRUE(m.accept_token(commit));
+        ct.observe_decision(t2);
+        ct.feed(commit, 0.8f, m.last_step_tags());
+        EXPECT_FALSE(m.at_decision());
+        const std::string rest = kCall1.substr(std::string("<tool_call>\n{\"name\": \"").size());
+        ASSERT_TRUE(m.accept_bytes(rest));
+        ct.feed(0, 1.0f, m.last_step_tags());
+        OutputConfidence oc = ct.result();
+        EXPECT_TRUE(oc.is_tool_call);
+        ASSERT_TRUE(oc.p_tool_call.has_value());
+        EXPECT_NEAR(*oc.p_tool_call, 0.5 * 0.8, 1e-4);
+        EXPECT_NEAR(oc.decision, 0.4, 1e-4);
+        ASSERT_EQ(oc.calls.size(), 1u);
+        EXPECT_NEAR(oc.calls[0].decision, 0.4, 1e-4);
+        EXPECT_LE(oc.calls[0].overall, 0.4 + 1e-4);
+    }
+    // A text answer decided at the first token: its confidence is the text mass there.
+    {
+        GrammarMatcher m(cg);
+        ConfidenceTracker ct(*g);
+        m.fill_mask(words.data());
+        auto l1 = logits_of({{hello, 0.6}, {marker, 0.4}});
+        double t1 = m.text_commit_mass(l1.data(), (int32_t)l1.size(), words.data());
+        EXPECT_NEAR(t1, 0.6, 1e-4);
+        ASSERT_TRUE(m.accept_token(hello));
+        ct.observe_decision(t1);
+        ct.feed(hello, 0.6f, m.last_step_tags());
+        EXPECT_FALSE(m.at_decision());
+        OutputConfidence oc = ct.result();
+        EXPECT_FALSE(oc.is_tool_call);
+        EXPECT_NEAR(*oc.p_tool_call, 0.4, 1e-4);
+        EXPECT_NEAR(oc.decision, 0.6, 1e-4);
+    }
+    // No decision with tool_choice required.
+    {
+        GrammarMatcher m(std::make_shared<CompiledGrammar>(tool_grammar("required"), tt));
+        EXPECT_FALSE(m.at_decision());
+    }
 }
 
 TEST(GrammarTools, CacheIsLruAndKeyedByVocabulary) {
