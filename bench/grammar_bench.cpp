@@ -1,11 +1,13 @@
 // Grammar benchmark: per-token mask time (median, p99) on real vocabularies for tool grammars of 1, 10 and
-// 50 tools, cold compile time of the grammar, and cached lookup time. Plain main; prints figures.
+// 50 tools, including the first requests on a freshly bound grammar; compile and bind (vocabulary
+// binding, with the loop-shape classification) times; cached lookup time. Plain main; prints figures.
 //   grammar_bench [SHARED_DIR]     (default: the shared fixtures next to the source tree)
 // Generation is simulated: a seeded RNG picks among the allowed tokens (preferring to close up after a
 // while), so every measured step is a real decoding position.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,10 +92,29 @@ static std::vector<double> simulate(const std::shared_ptr<const CompiledGrammar>
     return times;
 }
 
+static double cpu_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static std::string load_average() {
+    std::FILE * f = std::fopen("/proc/loadavg", "r");
+    char buf[64] = {0};
+    if (f) {
+        if (!std::fgets(buf, sizeof buf, f)) buf[0] = 0;
+        std::fclose(f);
+    }
+    std::string s = buf;
+    return s.substr(0, s.find(' '));
+}
+
 int main(int argc, char ** argv) {
     // Default: <source tree>/../shared, found from this file's path.
     std::string here = __FILE__;
     std::string shared = argc > 1 ? argv[1] : here.substr(0, here.rfind("/bench/")) + "/../shared";
+    std::printf("load average at start: %s (wall-clock figures include preemption on a shared machine)\n",
+                load_average().c_str());
     for (const char * vocab_name : {"ggml-vocab-qwen2.gguf", "ggml-vocab-starcoder.gguf"}) {
         std::string path = shared + "/fixtures/vocab/" + vocab_name;
         std::unique_ptr<tok::Tokenizer> tk;
@@ -109,12 +130,27 @@ int main(int argc, char ** argv) {
         std::printf("\n== %s: %d tokens (table built in %.1f ms)\n", vocab_name, tokens->n_tokens(), us_since(t0) / 1000);
         for (int n_tools : {1, 10, 50}) {
             ojson tools = make_tools(n_tools, 1234 + n_tools);
-            std::vector<double> compile_ms;
+            std::vector<double> compile_ms, compile_cpu;
             std::shared_ptr<const Grammar> g;
             for (int i = 0; i < 5; ++i) {
                 auto c0 = Clock::now();
-                g = compile_tool_grammar(tools, "auto", true);
+                double k0 = cpu_ms();
+                g = compile_tool_grammar(tools, "required", true);
+                compile_cpu.push_back(cpu_ms() - k0);
                 compile_ms.push_back(us_since(c0) / 1000);
+            }
+            // Bind on a table that has never seen a grammar (every loop shape classified now), then on the
+            // warm table (shapes shared with earlier grammars). Masks are measured on the cold binding.
+            auto cold_tokens = TokenTable::from_vocab(tk->vocab());
+            auto b0 = Clock::now();
+            double k0 = cpu_ms();
+            auto cold = std::make_shared<const CompiledGrammar>(g, cold_tokens);
+            double bind_cold_cpu = cpu_ms() - k0, bind_cold_ms = us_since(b0) / 1000;
+            std::vector<double> bind_warm_ms;
+            for (int i = 0; i < 3; ++i) {
+                auto w0 = Clock::now();
+                CompiledGrammar warm(g, cold_tokens);
+                bind_warm_ms.push_back(us_since(w0) / 1000);
             }
             // Masks are measured under tool_choice "required" so that every run decodes tool calls.
             GrammarCache cache(8);
@@ -129,16 +165,22 @@ int main(int argc, char ** argv) {
             uint64_t k2 = tool_grammar_key(tools, "required", true, ToolCallFormat::hermes());
             double key_us = us_since(h0);
 
-            std::vector<double> cold = simulate(cg, 4, 7);
-            std::vector<double> warm = simulate(cg, 4, 7);   // same runs, caches filled
-            std::vector<double> fresh = simulate(cg, 8, 99); // new runs over the warm cache
-            std::printf("tools=%2d states=%6d compile median %.2f ms | cached lookup %.3f us (key hash %.1f us) | "
-                        "mask cold median %.1f p99 %.0f us | warm median %.2f p99 %.1f us | new runs median %.2f p99 %.1f us "
-                        "(%zu steps) | states cached %d%s\n",
-                        n_tools, g->n_states(), pct(compile_ms, 0.5), lookup_us, key_us, pct(cold, 0.5), pct(cold, 0.99),
-                        pct(warm, 0.5), pct(warm, 0.99), pct(fresh, 0.5), pct(fresh, 0.99), fresh.size(),
-                        cg->n_cached_states(), (sink == 0 || k2 != key) ? " (!)" : "");
+            std::vector<double> first = simulate(cold, 4, 7);  // the first requests on a fresh binding
+            std::vector<double> warm = simulate(cold, 4, 7);   // same runs again, every state cached
+            std::vector<double> fresh = simulate(cold, 8, 99); // new runs over the warm cache
+            std::printf("tools=%2d states=%5d | compile median %.1f ms (cpu %.1f) | bind: new vocabulary %.1f ms (cpu %.1f, "
+                        "%d shapes, %d shared states), known shapes %.1f ms | compile+bind %.1f ms\n",
+                        n_tools, g->n_states(), pct(compile_ms, 0.5), pct(compile_cpu, 0.5), bind_cold_ms, bind_cold_cpu,
+                        cold->n_component_shapes(), cold->n_component_states(), pct(bind_warm_ms, 0.5),
+                        pct(compile_ms, 0.5) + bind_cold_ms);
+            std::printf("          mask us: first requests median %.2f p99 %.1f max %.0f (%zu steps) | repeated median %.2f "
+                        "p99 %.1f | new runs median %.2f p99 %.1f (%zu steps) | cached lookup %.3f us (key hash %.1f us) | "
+                        "states cached %d%s\n",
+                        pct(first, 0.5), pct(first, 0.99), pct(first, 1.0), first.size(), pct(warm, 0.5), pct(warm, 0.99),
+                        pct(fresh, 0.5), pct(fresh, 0.99), fresh.size(), lookup_us, key_us, cold->n_cached_states(),
+                        (sink == 0 || k2 != key) ? " (!)" : "");
         }
     }
+    std::printf("load average at end: %s\n", load_average().c_str());
     return 0;
 }
