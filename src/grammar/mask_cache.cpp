@@ -65,16 +65,17 @@ TokenTable::TokenTable(std::vector<std::string> bytes, std::vector<uint8_t> excl
 }
 
 std::shared_ptr<const detail::ComponentClass> TokenTable::component_class(const std::vector<int32_t> & shape) const {
+    const uint64_t h = detail::shape_hash(shape);
     {
         std::lock_guard<std::mutex> lock(shapes_mu_);
         for (const auto & c : shapes_)
-            if (c->rows == shape) return c;
+            if (c->hash == h && c->rows == shape) return c;
     }
     // Classified outside the lock; a concurrent duplicate is harmless (the first one stored wins).
     auto cls = std::make_shared<const detail::ComponentClass>(detail::classify_component(shape, *this));
     std::lock_guard<std::mutex> lock(shapes_mu_);
     for (const auto & c : shapes_)
-        if (c->rows == shape) return c;
+        if (c->hash == h && c->rows == shape) return c;
     if (shapes_.size() < kMaxSharedShapes) shapes_.push_back(cls);
     return cls;
 }
@@ -146,9 +147,9 @@ std::unique_ptr<ComponentIndex> build_components(const Grammar & g, const TokenT
         usable[s] = s != 0 && g.calls(s).empty() && !(g.is_final(s) && !g.in_entry(s));
         if (usable[s] && n_tok >= wide) candidates.push_back(s);
     }
-    std::vector<int32_t> local(n, -1), order;
+    std::vector<int32_t> local(n, -1), order, slot(n, -1);
     for (int32_t s : candidates) {
-        std::vector<int32_t> members = loop_component(s, succ_begin, succ);
+        std::vector<int32_t> members = loop_component(s, succ_begin, succ, slot);
         if (members.empty() || (int32_t)members.size() > kMaxComponentStates) continue;
         bool ok = true;
         for (int32_t q : members) ok = ok && usable[q];

@@ -137,12 +137,20 @@ StateMask compute_state_mask_dfa(const Grammar & g, const TokenTable & tokens, i
     return out;
 }
 
+uint64_t shape_hash(const std::vector<int32_t> & rows) {
+    // A sample of the rows: cheap, and equal shapes are confirmed by comparing the rows in full.
+    uint64_t h = 1469598103934665603ull ^ rows.size();
+    for (size_t k = 0; k < rows.size(); k += 7) h = (h ^ (uint32_t)rows[k]) * 1099511628211ull;
+    return h;
+}
+
 ComponentClass classify_component(std::vector<int32_t> rows, const TokenTable & tokens) {
     const auto & sorted = tokens.sorted();
     const auto & lcp = tokens.lcp();
     const auto & fbb = tokens.first_byte_begin();
     ComponentClass cls;
     cls.rows = std::move(rows);
+    cls.hash = shape_hash(cls.rows);
     const int32_t * R = cls.rows.data();
     auto words = std::make_shared<std::vector<uint32_t>>(mask_words(tokens.n_tokens()), 0u);
     std::vector<int32_t> level(tokens.max_token_len() + 1, 0);
@@ -218,16 +226,17 @@ StateMask component_state_mask(const Grammar & g, const TokenTable & tokens, con
 }
 
 std::vector<int32_t> loop_component(int32_t state, const std::vector<uint32_t> & succ_begin,
-                                    const std::vector<int32_t> & succ) {
+                                    const std::vector<int32_t> & succ, std::vector<int32_t> & slot) {
     // Forward ball of radius kLoopBytes, then grow the set that reaches `state` back, one byte per round.
     std::vector<int32_t> ball = {state};
     std::vector<int32_t> depth = {0};
+    slot[state] = 0;
     for (size_t k = 0; k < ball.size(); ++k) {
         if (depth[k] == kLoopBytes) continue;
         for (uint32_t e = succ_begin[ball[k]]; e < succ_begin[ball[k] + 1]; ++e) {
             int32_t t = succ[e];
-            if (std::find(ball.begin(), ball.end(), t) != ball.end()) continue;
-            if ((int32_t)ball.size() >= 2 * kMaxComponentStates) continue;
+            if (slot[t] >= 0 || (int32_t)ball.size() >= 2 * kMaxComponentStates) continue;
+            slot[t] = (int32_t)ball.size();
             ball.push_back(t);
             depth.push_back(depth[k] + 1);
         }
@@ -239,8 +248,8 @@ std::vector<int32_t> loop_component(int32_t state, const std::vector<uint32_t> &
         for (size_t k = 1; k < ball.size(); ++k) {
             if (in[k]) continue;
             for (uint32_t e = succ_begin[ball[k]]; e < succ_begin[ball[k] + 1] && !in[k]; ++e) {
-                auto it = std::find(ball.begin(), ball.end(), succ[e]);
-                if (it != ball.end() && in[it - ball.begin()]) in[k] = grew = true;
+                int32_t j = slot[succ[e]];
+                if (j >= 0 && in[j]) in[k] = grew = true;
             }
         }
         if (!grew) break;
@@ -248,8 +257,10 @@ std::vector<int32_t> loop_component(int32_t state, const std::vector<uint32_t> &
     bool self_loop = false;
     for (uint32_t e = succ_begin[state]; e < succ_begin[state + 1]; ++e) self_loop = self_loop || succ[e] == state;
     std::vector<int32_t> out;
-    for (size_t k = 0; k < ball.size(); ++k)
+    for (size_t k = 0; k < ball.size(); ++k) {
         if (in[k]) out.push_back(ball[k]);
+        slot[ball[k]] = -1;
+    }
     if (out.size() == 1 && !self_loop) out.clear();
     return out;
 }

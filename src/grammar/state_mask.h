@@ -46,11 +46,13 @@ struct ComponentExit {
 
 struct ComponentClass {
     std::vector<int32_t> rows;                        // the shape (the key)
+    uint64_t hash = 0;                                // shape_hash(rows)
     std::shared_ptr<const std::vector<uint32_t>> words;  // tokens that end inside the component
     int32_t n_accepted = 0;
     std::vector<ComponentExit> exits;                 // in vocabulary walk order
 };
 
+uint64_t shape_hash(const std::vector<int32_t> & rows);
 ComponentClass classify_component(std::vector<int32_t> rows, const TokenTable & tokens);
 
 // The mask of a concrete state of a classified component; local_to_state[local] = that state's DFA state.
@@ -62,7 +64,8 @@ StateMask component_state_mask(const Grammar & g, const TokenTable & tokens, con
 // closing quote leads out). `succ` = distinct byte successors per state (CSR: succ_begin[s]..[s+1]).
 // Empty when the state is on no such loop.
 constexpr int32_t kLoopBytes = 8;
+// `slot` is scratch of n_states entries, all -1 (left so on return).
 std::vector<int32_t> loop_component(int32_t state, const std::vector<uint32_t> & succ_begin,
-                                    const std::vector<int32_t> & succ);
+                                    const std::vector<int32_t> & succ, std::vector<int32_t> & slot);
 
 }  // namespace sy::grammar::detail
