@@ -11,7 +11,9 @@
 //   uncertain — it only survives by ending the rule and continuing in the caller: checked at run time
 //               against the real stack.
 // States of the entry rule have no stack below, so they have no uncertain tokens; a schema without
-// recursive $ref compiles to the entry rule only, and its mask is one cached copy.
+// recursive $ref compiles to the entry rule only, and its mask is one cached copy. The wide states inside
+// strings and free text are not walked one by one: their loop is classified once per shape and vocabulary
+// and each state only finishes the few tokens that leave it (state_mask.h).
 #pragma once
 
 #include <atomic>
