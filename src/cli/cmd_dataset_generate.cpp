@@ -1,10 +1,15 @@
 // switchyard dataset generate: seeded OpenAI chat JSONL examples for the task-agent tool set
 // (examples/task-agent/tools.json), train or held-out test split (train/datagen.h).
+// switchyard dataset eval: a model's tool selection and exact-argument accuracy on chat JSONL, decoding
+// under the tool grammar as serving does (train/router_eval.h).
 #include <fstream>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "engine/model.h"
+#include "train/data.h"
 #include "train/datagen.h"
+#include "train/router_eval.h"
 
 namespace sy::cli {
 namespace {
@@ -36,6 +41,22 @@ void run_generate(const DatasetArgs & a) {
     std::printf("wrote %zu %s examples to %s\n", rows.size(), a.split.c_str(), a.out.c_str());
 }
 
+struct EvalArgs {
+    std::string model, data;
+    int32_t threads = 2, show = 10;
+};
+
+void run_eval(const EvalArgs & a) {
+    auto model = engine::Model::load(a.model);
+    const chat::ChatFormat fmt = chat::ChatFormat::detect(model->file(), model->tokenizer().vocab());
+    const std::vector<chat::Conversation> convs = train::read_chat_jsonl(a.data);
+    const train::RouterEval ev = train::evaluate_router(*model, convs, fmt, a.threads, (size_t)std::max(0, a.show));
+    for (const auto & f : ev.failures) std::printf("miss: %s\n", f.c_str());
+    std::printf("tool selection %.2f%% (%lld/%lld), exact arguments %.2f%% (%lld/%lld calls); %lld tokens in %.1fs\n",
+                100 * ev.tool_accuracy(), (long long)ev.tool_correct, (long long)ev.n, 100 * ev.args_accuracy(),
+                (long long)ev.args_exact, (long long)ev.n_calls, (long long)ev.n_tokens, ev.seconds);
+}
+
 }  // namespace
 
 void add_dataset_generate(CLI::App & dataset) {
@@ -50,6 +71,14 @@ void add_dataset_generate(CLI::App & dataset) {
     cmd->add_flag("--no-augment", a->no_augment, "Train split without typos, casing and word-drop augmentation");
     cmd->add_option("-o,--output", a->out, "Output JSONL")->required();
     cmd->callback([a] { run_generate(*a); });
+
+    auto e = std::make_shared<EvalArgs>();
+    CLI::App * ev = dataset.add_subcommand("eval", "Tool selection and exact-argument accuracy of a model on chat JSONL");
+    ev->add_option("-m,--model", e->model, "GGUF model")->required();
+    ev->add_option("--data", e->data, "Chat JSONL; each conversation's last assistant message is the reference")->required();
+    ev->add_option("-t,--threads", e->threads, "Threads")->capture_default_str()->check(CLI::Range(1, 256));
+    ev->add_option("--show", e->show, "Mistakes to print")->capture_default_str();
+    ev->callback([e] { run_eval(*e); });
 }
 
 }  // namespace sy::cli

@@ -13,7 +13,7 @@ void add_tokenize(CLI::App & app);          // switchyard tokenize
 void add_bench(CLI::App & app);             // switchyard bench
 void add_train(CLI::App & app);             // switchyard train
 void add_model_lora(CLI::App & model);      // switchyard model merge-lora / export-peft / import-peft
-void add_dataset_generate(CLI::App & dataset);  // switchyard dataset generate
+void add_dataset_generate(CLI::App & dataset);  // switchyard dataset generate / eval
 
 void add_traces(CLI::App & app);             // switchyard traces import / export / stats
 void add_dataset_build(CLI::App & dataset);  // switchyard dataset build
