@@ -62,10 +62,17 @@ TEST(Datagen, ExamplesAreWellFormedAndArgumentsComeFromTheUtterance) {
             const chat::ToolCall & call = last.tool_calls[0];
             ++last_kind[call.name];
             const auto & a = call.arguments;
-            if (a.contains("title")) EXPECT_NE(user.find(a["title"].get<std::string>()), std::string::npos) << user;
-            if (a.contains("query")) EXPECT_NE(user.find(a["query"].get<std::string>()), std::string::npos) << user;
-            if (a.contains("tags"))
-                for (const auto & t : a["tags"]) EXPECT_NE(user.find(t.get<std::string>()), std::string::npos) << user;
+            if (a.contains("title")) {
+                EXPECT_NE(user.find(a["title"].get<std::string>()), std::string::npos) << user;
+            }
+            if (a.contains("query")) {
+                EXPECT_NE(user.find(a["query"].get<std::string>()), std::string::npos) << user;
+            }
+            if (a.contains("tags")) {
+                for (const auto & t : a["tags"]) {
+                    EXPECT_NE(user.find(t.get<std::string>()), std::string::npos) << user;
+                }
+            }
             if (a.contains("id")) {
                 ASSERT_TRUE(a["id"].is_number_integer());
                 // From the utterance, or from the tool result of a follow-up.
@@ -75,17 +82,23 @@ TEST(Datagen, ExamplesAreWellFormedAndArgumentsComeFromTheUtterance) {
                 EXPECT_TRUE(seen) << user;
             }
             for (const char * k : {"due_date", "due_before"})
-                if (a.contains(k)) EXPECT_NO_THROW(days_from_date(a[k].get<std::string>()));
+                if (a.contains(k)) {
+                    EXPECT_NO_THROW(days_from_date(a[k].get<std::string>()));
+                }
             if (a.contains("priority")) {
                 const std::string pr = a["priority"].get<std::string>();
                 EXPECT_TRUE(pr == "low" || pr == "medium" || pr == "high");
-                if (call.name != "create_task" || pr != "medium" || lower(user).find("medium") != std::string::npos)
+                if (call.name != "create_task" || pr != "medium" || lower(user).find("medium") != std::string::npos) {
                     EXPECT_NE(lower(user).find(pr), std::string::npos) << user;
+                }
             }
-            if (call.name == "create_task") EXPECT_TRUE(a.contains("priority"));
+            if (call.name == "create_task") {
+                EXPECT_TRUE(a.contains("priority"));
+            }
         }
-        for (const char * k : {"text", "create_task", "list_tasks", "update_task", "complete_task", "delete_task", "search_tasks"})
+        for (const char * k : {"text", "create_task", "list_tasks", "update_task", "complete_task", "delete_task", "search_tasks"}) {
             EXPECT_GT(last_kind[k], 20) << k;
+        }
     }
 }
 
