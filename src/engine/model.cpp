@@ -3,9 +3,16 @@
 // to f32 at load time.
 #include "engine/model.h"
 
-#include <cmath>
-#include <map>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "tensor/matmul_pack.h"
 #include "tensor/quant.h"
 
 namespace sy::engine {
@@ -157,11 +164,43 @@ std::unique_ptr<Model> Model::load(const std::string & path) {
         l.w_down = L.matrix(p + "ffn_down.weight", hp.n_ff, hp.n_embd);
     }
 
+    m->pack_weights();
     for (const auto & t : f.tensors()) {
         m->n_params_ += (uint64_t)t.n_elements();
         m->weight_bytes_ += t.n_bytes;
     }
     return m;
+}
+
+void Model::pack_weights() {
+    if (const char * env = std::getenv("SWITCHYARD_REPACK"); env && std::strcmp(env, "0") == 0) return;
+    std::vector<WeightView *> views;
+    for (LayerWeights & l : layers_)
+        for (WeightView * v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) views.push_back(v);
+    views.push_back(&output_);  // token_embd_ itself is only read row by row (embedding lookups)
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (WeightView * v : views) {
+        const size_t bytes = matmul_packed_bytes(v->type, v->n_in, v->n_out);
+        if (bytes == 0) continue;
+        uint8_t * buf = (uint8_t *)std::aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+        if (!buf) throw Error(ErrorKind::ErrorKind_io, "out of memory packing weights of " + file_.path());
+        packed_.emplace_back(buf, std::free);
+        // Large tensors are packed by two threads (rows split in halves); packing is a memory copy.
+        const int64_t groups = matmul_pack_groups(v->n_out);
+        if (bytes >= ((size_t)8 << 20) && std::thread::hardware_concurrency() > 1) {
+            std::thread helper([&] { matmul_pack(*v, buf, groups / 2, groups); });
+            matmul_pack(*v, buf, 0, groups / 2);
+            helper.join();
+        } else {
+            matmul_pack(*v, buf, 0, groups);
+        }
+        v->packed = buf;
+        // The mapping is read-only and file-backed: dropping its pages only lowers the resident size (a later
+        // row lookup reads them back from the file).
+        const uintptr_t lo = ((uintptr_t)v->data + page - 1) & ~(uintptr_t)(page - 1);
+        const uintptr_t hi = ((uintptr_t)v->data + (size_t)v->n_out * v->row_stride) & ~(uintptr_t)(page - 1);
+        if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
 }
 
 std::string Model::describe() const {

@@ -80,6 +80,9 @@ public:
 
 private:
     explicit Model(gguf::File file) : file_(std::move(file)) {}
+    // Gives each matmul weight with a packed layout (tensor/matmul_pack.h) its row-interleaved copy and
+    // releases the mapped pages it was packed from. SWITCHYARD_REPACK=0 skips it.
+    void pack_weights();
 
     gguf::File file_;
     const ArchTraits * traits_ = nullptr;
@@ -89,6 +92,7 @@ private:
     std::vector<float> output_norm_;
     std::vector<float> rope_freqs_;
     std::vector<LayerWeights> layers_;
+    std::vector<std::shared_ptr<uint8_t>> packed_;  // owners of the WeightView::packed buffers
     uint64_t n_params_ = 0;
     uint64_t weight_bytes_ = 0;
 };

@@ -3,7 +3,7 @@
 //
 // The scalar tiles do the vector kernels' integer arithmetic per 32-block and row r of the group:
 //   q4_0:  isum = Σ nibble·q_a − 8 · Σ q_a          y_r += (d_r · d_a) · isum
-//   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum
+//   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum   (q5_0 packs to this layout)
 // (activations signed; the vector q8_0 kernel may use q_a + 128 and subtract 128 · wsum, the same integer).
 #include "tensor/matmul_pack.h"
 
@@ -21,7 +21,8 @@ namespace detail {
 size_t packed_block_bytes(DType t) {
     switch (t) {
     case DType::DType_q4_0: return 16 + 128;
-    case DType::DType_q8_0: return 16 + 16 + 256;
+    case DType::DType_q8_0:
+    case DType::DType_q5_0: return 16 + 16 + 256;
     default: return 0;
     }
 }
@@ -41,6 +42,33 @@ void pack_q4_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
             const block_q4_0 * src = (const block_q4_0 *)rows[r] + b;
             d[r] = src->d;
             for (int c = 0; c < 4; ++c) std::memcpy(qs + 32 * c + 4 * r, src->qs + 4 * c, 4);
+        }
+    }
+}
+
+// q5_0 widens to the q8_0 layout (values (nibble | high bit << 4) − 16 as int8), so it shares its tiles.
+void pack_q5_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
+    for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes(DType::DType_q5_0)) {
+        uint16_t * d = (uint16_t *)dst;
+        int16_t * wsum = (int16_t *)(dst + 16);
+        int8_t * qs = (int8_t *)(dst + 32);
+        for (int r = 0; r < kPackRows; ++r) {
+            int8_t q[32] = {};
+            d[r] = 0;
+            if (rows[r]) {
+                const block_q5_0 * src = (const block_q5_0 *)rows[r] + b;
+                d[r] = src->d;
+                uint32_t qh;
+                std::memcpy(&qh, src->qh, 4);
+                for (int j = 0; j < 16; ++j) {
+                    q[j] = (int8_t)(((src->qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16);
+                    q[j + 16] = (int8_t)(((src->qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+                }
+            }
+            int s = 0;
+            for (int i = 0; i < 32; ++i) s += q[i];
+            wsum[r] = (int16_t)s;
+            for (int c = 0; c < 8; ++c) std::memcpy(qs + 32 * c + 4 * r, q + 4 * c, 4);
         }
     }
 }
@@ -139,6 +167,7 @@ void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1) {
         switch (w.type) {
         case DType::DType_q4_0: detail::pack_q4_0(rows, nb, out); break;
         case DType::DType_q8_0: detail::pack_q8_0(rows, nb, out); break;
+        case DType::DType_q5_0: detail::pack_q5_0(rows, nb, out); break;
         default: SY_ASSERT_MSG(false, "matmul_pack: type has no packed layout");
         }
     }

@@ -13,6 +13,7 @@
 //   q8_0  per 32-block, 288 bytes:  d f16[8] | wsum int16[8] | qs[256]  with qs[32c + 4r + k] = row r's
 //         qs[4c + k] (c = 0..7); wsum[r] = Σ of row r's 32 quants (lets a kernel dot them with unsigned
 //         activations a + 128 and subtract 128 · wsum).
+//   q5_0  widened to the q8_0 layout (quants (nibble | high bit << 4) − 16); it uses the q8_0 tiles.
 // The layout is the same for every ISA, so one packed buffer serves all the kernel tables.
 #pragma once
 

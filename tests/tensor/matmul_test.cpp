@@ -130,7 +130,7 @@ double rel_diff(const std::vector<float> & a, const std::vector<float> & b) {
     return std::sqrt(num / den);
 }
 
-const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0};
+const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q5_0};
 
 // The packed (row-interleaved) copy against the plain rows and the float64 reference, on every ISA, for
 // every token count 1..37 (all token tiles and remainders) and row counts that leave a partial group.
