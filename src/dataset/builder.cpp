@@ -126,6 +126,15 @@ void finish_example(Example & e) {
                 text += "call " + c["function"].value("name", "") + " " + c["function"].value("arguments", "") + "\n";
     }
     e.norm = normalize_text(text);
+    // Near duplicates are judged on what varies between requests: system prompts are left out.
+    std::string varying;
+    for (const auto & m : e.messages) {
+        if (m.value("role", "") == "system") continue;
+        varying += text_of(m.contains("content") ? m["content"] : ojson()) + "\n";
+        if (m.contains("tool_calls") && m["tool_calls"].is_array())
+            for (const auto & c : m["tool_calls"]) varying += c["function"].value("name", "") + " " + c["function"].value("arguments", "") + "\n";
+    }
+    e.near_text = normalize_text(varying);
     e.hash = hash64(e.norm);
 }
 
@@ -200,7 +209,7 @@ BuildResult build_examples(const std::vector<Trace> & input, const BuildParams &
         const bool exact_dup = prev_norm && *prev_norm == e.norm;  // equal texts are adjacent in hash order
         if (!exact_dup) prev_norm = e.norm;
         if (p.dedup_exact && exact_dup) { reject("exact_duplicate"); continue; }
-        if (p.dedup_near && near.is_near_duplicate_or_add(minhash(e.norm))) { reject("near_duplicate"); continue; }
+        if (p.dedup_near && near.is_near_duplicate_or_add(minhash(e.near_text))) { reject("near_duplicate"); continue; }
         const auto cap = e.label == "none" ? (p.max_negatives ? p.max_negatives : p.max_per_tool) : p.max_per_tool;
         if (cap && per_label[e.label] >= *cap) { reject("capped"); continue; }
         ++per_label[e.label];

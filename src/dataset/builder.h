@@ -66,7 +66,8 @@ struct Example {
     ojson tools = ojson::array();
     std::string label;   // first tool called, or "none"
     uint64_t hash = 0;   // of the normalised conversation text
-    std::string norm;    // normalised text (dedup)
+    std::string norm;    // normalised text of the whole conversation (exact dedup, tie-breaks)
+    std::string near_text;  // normalised text without system turns (near dedup)
 };
 
 struct BuildResult {

@@ -99,6 +99,7 @@ double shingle_jaccard(std::string_view a, std::string_view b) {
 }
 
 bool NearDupIndex::is_near_duplicate_or_add(const MinHashSig & sig) {
+    ++query_;
     std::array<uint64_t, k_minhash_bands> keys;
     for (int b = 0; b < k_minhash_bands; ++b) {
         uint64_t h = 0x84222325cbf29ce4ull + (uint64_t)b;
@@ -106,11 +107,15 @@ bool NearDupIndex::is_near_duplicate_or_add(const MinHashSig & sig) {
         keys[b] = h;
         auto it = buckets_[b].find(h);
         if (it == buckets_[b].end()) continue;
-        for (uint32_t idx : it->second)
+        for (uint32_t idx : it->second) {
+            if (stamp_[idx] == query_) continue;
+            stamp_[idx] = query_;
             if (minhash_similarity(sig, kept_[idx]) >= threshold_) return true;
+        }
     }
     const uint32_t idx = (uint32_t)kept_.size();
     kept_.push_back(sig);
+    stamp_.push_back(query_);
     for (int b = 0; b < k_minhash_bands; ++b) buckets_[b][keys[b]].push_back(idx);
     return false;
 }
