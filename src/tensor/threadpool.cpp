@@ -1,8 +1,11 @@
 // ThreadPool (see threadpool.h): n_threads - 1 workers plus the calling thread.
 //
-// Protocol: run() publishes the job pointer, sets `pending` to the number of workers and bumps the
-// generation counter (release). A worker that sees a new generation (acquire) runs the job, then
-// decrements `pending` (release); the caller runs its own share and spins until `pending` is 0 (acquire).
+// Protocol: run() publishes the job pointer, resets `claim` to (generation, next index 1) and bumps the
+// generation counter. Thread indices 1..n-1 are claimed, not assigned: a worker that sees the new
+// generation claims the next free index with a compare-and-swap on `claim` (which also checks the
+// generation), runs the job for it and counts it in `finished`. The caller runs index 0, then claims and
+// runs every index no worker has taken yet, and waits only for indices a worker actually took. So a worker
+// that is descheduled (shared machine) or still waking up never holds up a job: the caller does its share.
 // Idle workers spin on the generation for kSpinTime, then park on a condition variable; run() only takes
 // the mutex to wake them when `n_parked` > 0. Both sides use sequentially consistent operations for the
 // generation / n_parked pair, so a worker either sees the new generation before parking or is counted in
@@ -39,7 +42,8 @@ struct ThreadPool::Impl {
     std::vector<std::thread> workers;
 
     alignas(64) std::atomic<uint64_t> generation{0};
-    alignas(64) std::atomic<int> pending{0};
+    alignas(64) std::atomic<uint64_t> claim{0};  // (generation << 32) | next unclaimed thread index
+    alignas(64) std::atomic<int> finished{0};    // indices 1..n-1 done in this generation
     alignas(64) std::atomic<int> n_parked{0};
     alignas(64) std::atomic<bool> caller_sleeping{false};
     std::atomic<bool> stop{false};
@@ -62,7 +66,21 @@ struct ThreadPool::Impl {
         }
     }
 
-    void worker_loop(int ith) {
+    // Claims the next index of generation gen; -1 when all are taken or gen is no longer current.
+    int try_claim(uint64_t gen) {
+        uint64_t c = claim.load(std::memory_order_acquire);
+        for (;;) {
+            if ((c >> 32) != (gen & 0xFFFFFFFFu) || (int)(c & 0xFFFFFFFFu) >= n_threads) return -1;
+            if (claim.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+                return (int)(c & 0xFFFFFFFFu);
+        }
+    }
+
+    void finish_one() {
+        if (finished.fetch_add(1) + 1 == n_threads - 1 && caller_sleeping.load()) finished.notify_one();
+    }
+
+    void worker_loop(int) {
         uint64_t seen = 0;
         for (;;) {
             // Spin, then park, until a new generation (or stop) appears.
@@ -83,8 +101,10 @@ struct ThreadPool::Impl {
             }
             seen = gen;
             if (stop.load(std::memory_order_acquire)) return;
-            run_job(ith);
-            if (pending.fetch_sub(1) == 1 && caller_sleeping.load()) pending.notify_one();
+            const int idx = try_claim(gen);
+            if (idx < 0) continue;
+            run_job(idx);
+            finish_one();
         }
     }
 };
@@ -121,24 +141,31 @@ void ThreadPool::run(const std::function<void(int ith, int nth)> & fn) {
     SY_ASSERT_MSG(!was_busy, "ThreadPool::run called re-entrantly or from two threads at once");
 
     p.job = &fn;
-    p.pending.store(p.n_threads - 1, std::memory_order_relaxed);
-    p.generation.fetch_add(1);  // seq_cst: publishes job/pending and orders against n_parked below
+    p.finished.store(0, std::memory_order_relaxed);
+    const uint64_t gen = p.generation.load(std::memory_order_relaxed) + 1;
+    p.claim.store(((gen & 0xFFFFFFFFu) << 32) | 1u, std::memory_order_relaxed);
+    p.generation.fetch_add(1);  // seq_cst: publishes job/claim and orders against n_parked below
     if (p.n_parked.load() > 0) {
         { std::lock_guard<std::mutex> lock(p.mutex); }
         p.cv.notify_all();
     }
 
     p.run_job(0);
+    for (int idx = p.try_claim(gen); idx >= 0; idx = p.try_claim(gen)) {
+        p.run_job(idx);
+        p.finish_one();
+    }
 
-    // Spin while the workers are likely running; on an oversubscribed machine one may be descheduled,
-    // so then sleep until the last one finishes.
+    // Every index is claimed; wait for the workers still running theirs. Spin while they likely are; on
+    // an oversubscribed machine one may be descheduled, so then sleep until the last one finishes.
+    const int want = p.n_threads - 1;
     const auto start = std::chrono::steady_clock::now();
     int spins = 0;
-    for (int v = p.pending.load(std::memory_order_acquire); v != 0; v = p.pending.load(std::memory_order_acquire)) {
+    for (int v = p.finished.load(std::memory_order_acquire); v != want; v = p.finished.load(std::memory_order_acquire)) {
         cpu_relax();
         if (++spins % 256 == 0 && std::chrono::steady_clock::now() - start > kSpinTime) {
             p.caller_sleeping.store(true);
-            while ((v = p.pending.load()) != 0) p.pending.wait(v);
+            while ((v = p.finished.load()) != want) p.finished.wait(v);
             p.caller_sleeping.store(false);
             break;
         }
