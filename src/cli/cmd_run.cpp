@@ -52,7 +52,7 @@ ojson confidence_json(const grammar::OutputConfidence & c) {
         for (const auto & a : call.arguments) args[a.name] = a.confidence;
         calls.push_back({{"overall", call.overall}, {"decision", call.decision}, {"name", call.name}, {"arguments", args}});
     }
-    return {{"is_tool_call", c.is_tool_call}, {"decision", c.decision}, {"calls", calls}};
+    return {{"is_tool_call", c.is_tool_call}, {"decision", c.decision}, {"p_tool_call", c.p_tool_call ? ojson(*c.p_tool_call) : ojson(nullptr)}, {"calls", calls}};
 }
 
 }  // namespace

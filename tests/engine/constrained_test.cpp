@@ -70,8 +70,12 @@ TEST(Constrained, RandomModelsAlwaysProduceSchemaValidJson) {
                     EXPECT_GE(v["id"].get<int>(), 1);
                     EXPECT_LE(v["id"].get<int>(), 999);
                 }
-                if (v.contains("p")) EXPECT_TRUE(v["p"] == "low" || v["p"] == "medium" || v["p"] == "high");
-                if (v.contains("tags")) EXPECT_LE(v["tags"].size(), 3u);
+                if (v.contains("p")) {
+                    EXPECT_TRUE(v["p"] == "low" || v["p"] == "medium" || v["p"] == "high");
+                }
+                if (v.contains("tags")) {
+                    EXPECT_LE(v["tags"].size(), 3u);
+                }
             }
         }
     }
