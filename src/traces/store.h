@@ -41,7 +41,8 @@ public:
     // Throws sy::Error(invalid_argument) when the trace id is unknown.
     virtual void add_feedback(const Feedback & fb) = 0;
     virtual std::optional<Trace> get(const std::string & id) = 0;
-    // Calls fn for each matching trace ordered by (time_ms, id); fn returns false to stop early.
+    // Calls fn for each matching trace ordered by (time_ms, id); fn returns false to stop early. The store
+    // is locked meanwhile: fn must not call back into the same store.
     virtual void scan(const TraceFilter & filter, const std::function<bool(Trace &&)> & fn) = 0;
     virtual int64_t count(const TraceFilter & filter) = 0;
     virtual int64_t count_feedback() = 0;
