@@ -89,6 +89,7 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
 // Scalar tiles over the packed layouts (matmul_pack.cpp): the reference twins of the vector ones.
 void packed_tile_q4_0_scalar(const TileArgs & a);
 void packed_tile_q8_0_scalar(const TileArgs & a);
+void packed_tile_q4_k_scalar(const TileArgs & a);
 
 // Bytes of one packed block (kPackRows rows × one weight block) of type t; 0 when t has no packed layout.
 size_t packed_block_bytes(DType t);

@@ -4,6 +4,8 @@
 // The scalar tiles do the vector kernels' integer arithmetic per 32-block and row r of the group:
 //   q4_0:  isum = Σ nibble·q_a − 8 · Σ q_a          y_r += (d_r · d_a) · isum
 //   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum   (q5_0 packs to this layout)
+//   q4_K:  per sub-block j of 32: isum += sc_j · Σ nibble·q_a,  msum += mn_j · Σ q_a (from the activation sums)
+//          y_r += (d_r · d_a) · isum − (dmin_r · d_a) · msum
 // (activations signed; the vector q8_0 kernel may use q_a + 128 and subtract 128 · wsum, the same integer).
 #include "tensor/matmul_pack.h"
 
@@ -23,6 +25,7 @@ size_t packed_block_bytes(DType t) {
     case DType::DType_q4_0: return 16 + 128;
     case DType::DType_q8_0:
     case DType::DType_q5_0: return 16 + 16 + 256;
+    case DType::DType_q4_k: return 16 + 16 + 64 + 64 + 1024;
     default: return 0;
     }
 }
@@ -95,6 +98,34 @@ void pack_q8_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
     }
 }
 
+void pack_q4_k(const uint8_t * const * rows, int64_t nsb, uint8_t * dst) {
+    for (int64_t b = 0; b < nsb; ++b, dst += packed_block_bytes(DType::DType_q4_k)) {
+        uint16_t * d = (uint16_t *)dst;
+        uint16_t * dmin = (uint16_t *)(dst + 16);
+        uint8_t * sc = dst + 32;
+        uint8_t * mn = dst + 96;
+        uint8_t * qs = dst + 160;
+        for (int r = 0; r < kPackRows; ++r) {
+            if (!rows[r]) {
+                d[r] = dmin[r] = 0;
+                for (int j = 0; j < 8; ++j) sc[8 * j + r] = mn[8 * j + r] = 0;
+                for (int v = 0; v < 32; ++v) std::memset(qs + 32 * v + 4 * r, 0, 4);
+                continue;
+            }
+            const block_q4_K * src = (const block_q4_K *)rows[r] + b;
+            d[r] = src->d;
+            dmin[r] = src->dmin;
+            for (int j = 0; j < 8; ++j) {
+                int s, m;
+                kquant_scale_min(j, src->scales, s, m);
+                sc[8 * j + r] = (uint8_t)s;
+                mn[8 * j + r] = (uint8_t)m;
+            }
+            for (int v = 0; v < 32; ++v) std::memcpy(qs + 32 * v + 4 * r, src->qs + 4 * v, 4);
+        }
+    }
+}
+
 // Shared loop of the scalar packed tiles: per 32-block, per token, per row, isum from `dot`.
 template <class Dot>
 void packed_tile_32(const TileArgs & a, size_t block_bytes, Dot && dot) {
@@ -144,6 +175,44 @@ void packed_tile_q8_0_scalar(const TileArgs & a) {
     });
 }
 
+void packed_tile_q4_k_scalar(const TileArgs & a) {
+    const int64_t nsb = a.n_in / 256;
+    const size_t bb = packed_block_bytes(DType::DType_q4_k);
+    float acc[kPackRows][8] = {};
+    SY_ASSERT(a.nt <= 8);
+    for (int64_t b = 0; b < nsb; ++b) {
+        const uint8_t * blk = a.w + b * bb;
+        const uint16_t * d = (const uint16_t *)blk;
+        const uint16_t * dmin = (const uint16_t *)(blk + 16);
+        const uint8_t * sc = blk + 32;
+        const uint8_t * mn = blk + 96;
+        const uint8_t * qs = blk + 160;
+        for (int t = 0; t < a.nt; ++t) {
+            const uint8_t * arow = a.a + t * a.lay->row_bytes;
+            const int8_t * qa = (const int8_t *)arow + b * 256;
+            const float da = ((const float *)(arow + a.lay->d_off))[b];
+            const int16_t * bs = (const int16_t *)(arow + a.lay->sum_off) + b * 16;
+            for (int r = 0; r < kPackRows; ++r) {
+                int32_t isum = 0, msum = 0;
+                for (int c = 0; c < 4; ++c) {
+                    int32_t lo = 0, hi = 0;
+                    for (int k = 0; k < 8; ++k)
+                        for (int j = 0; j < 4; ++j) {
+                            const uint8_t q = qs[32 * (8 * c + k) + 4 * r + j];
+                            lo += (q & 0xF) * qa[64 * c + 4 * k + j];
+                            hi += (q >> 4) * qa[64 * c + 32 + 4 * k + j];
+                        }
+                    isum += sc[8 * (2 * c) + r] * lo + sc[8 * (2 * c + 1) + r] * hi;
+                }
+                for (int j = 0; j < 8; ++j) msum += mn[8 * j + r] * (bs[2 * j] + bs[2 * j + 1]);
+                acc[r][t] += (fp16_to_fp32(d[r]) * da) * (float)isum - (fp16_to_fp32(dmin[r]) * da) * (float)msum;
+            }
+        }
+    }
+    for (int t = 0; t < a.nt; ++t)
+        for (int r = 0; r < a.nr; ++r) a.y[t * a.ldy + r] = acc[r][t];
+}
+
 }  // namespace detail
 
 size_t matmul_packed_bytes(DType t, int64_t n_in, int64_t n_out) {
@@ -168,6 +237,7 @@ void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1) {
         case DType::DType_q4_0: detail::pack_q4_0(rows, nb, out); break;
         case DType::DType_q8_0: detail::pack_q8_0(rows, nb, out); break;
         case DType::DType_q5_0: detail::pack_q5_0(rows, nb, out); break;
+        case DType::DType_q4_k: detail::pack_q4_k(rows, nb, out); break;
         default: SY_ASSERT_MSG(false, "matmul_pack: type has no packed layout");
         }
     }

@@ -14,6 +14,9 @@
 //         qs[4c + k] (c = 0..7); wsum[r] = Σ of row r's 32 quants (lets a kernel dot them with unsigned
 //         activations a + 128 and subtract 128 · wsum).
 //   q5_0  widened to the q8_0 layout (quants (nibble | high bit << 4) − 16); it uses the q8_0 tiles.
+//   q4_K  per 256-super-block, 1184 bytes:  d f16[8] | dmin f16[8] | sc u8[8 sub][8 rows] |
+//         mn u8[8 sub][8 rows] | qs[1024]  with qs[32v + 4r + k] = row r's qs[4v + k] (v = 8c + k', 0..31):
+//         low nibbles are elements 64c + 4k' + k (sub-block 2c), high nibbles 64c + 32 + 4k' + k (2c + 1).
 // The layout is the same for every ISA, so one packed buffer serves all the kernel tables.
 #pragma once
 

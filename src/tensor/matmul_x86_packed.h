@@ -150,6 +150,90 @@ struct PackedQ8_0 {
     }
 };
 
+// q4_K: per super-block and token, the 8 sub-block sums of nibble × q_a (one lane per row) are scaled by
+// the rows' 6-bit scales and the mins are applied through the activation's per-16 sums.
+// VNNI: vpdpbusd per 4-byte chunk, then vpmulld by the scales. AVX2: maddubs pairs summed in int16 over
+// the 8 chunks of a sub-block (8 · 2 · 15 · 127 < 32768), then one madd by the scale (each row's scale sits
+// in both int16 halves of its lane).
+struct PackedQ4K {
+    static constexpr size_t kBlock = 1184;
+
+    template <int T>
+    static void run(const TileArgs & a) {
+        const int64_t nsb = a.n_in / 256;
+        const size_t astride = a.lay->row_bytes;
+        const uint8_t * arow[T];
+        const float * ad[T];
+        const int16_t * abs16[T];
+        __m256 acc[T];
+        for (int t = 0; t < T; ++t) {
+            arow[t] = a.a + t * astride;
+            ad[t] = (const float *)(arow[t] + a.lay->d_off);
+            abs16[t] = (const int16_t *)(arow[t] + a.lay->sum_off);
+            acc[t] = _mm256_setzero_ps();
+        }
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        const uint8_t * blk = a.w;
+        for (int64_t b = 0; b < nsb; ++b, blk += kBlock) {
+            const uint8_t * sc = blk + 32;
+            const uint8_t * mn = blk + 96;
+            const uint8_t * qs = blk + 160;
+            __m256i isum[T];
+            for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
+            for (int c = 0; c < 4; ++c) {
+                for (int i = 0; i < 4; ++i)
+                    _mm_prefetch((const char *)qs + kBlock + 256 * c + 64 * i, _MM_HINT_T0);
+                __m256i slo[T], shi[T];
+                for (int t = 0; t < T; ++t) slo[t] = shi[t] = _mm256_setzero_si256();
+                for (int k = 0; k < 8; ++k) {
+                    const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (8 * c + k)));
+                    const __m256i lo = _mm256_and_si256(v, m4);
+                    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    for (int t = 0; t < T; ++t) {
+                        const uint8_t * qa = arow[t] + b * 256 + 64 * c + 4 * k;
+                        if constexpr (kX86Vnni) {
+                            slo[t] = dot_u8s8(slo[t], lo, x86_bcast4(qa));
+                            shi[t] = dot_u8s8(shi[t], hi, x86_bcast4(qa + 32));
+                        } else {
+                            slo[t] = _mm256_add_epi16(slo[t], _mm256_maddubs_epi16(lo, x86_bcast4(qa)));
+                            shi[t] = _mm256_add_epi16(shi[t], _mm256_maddubs_epi16(hi, x86_bcast4(qa + 32)));
+                        }
+                    }
+                }
+                const __m128i s_lo8 = _mm_loadl_epi64((const __m128i *)(sc + 8 * (2 * c)));
+                const __m128i s_hi8 = _mm_loadl_epi64((const __m128i *)(sc + 8 * (2 * c + 1)));
+                if constexpr (kX86Vnni) {
+                    const __m256i s_lo = _mm256_cvtepu8_epi32(s_lo8), s_hi = _mm256_cvtepu8_epi32(s_hi8);
+                    for (int t = 0; t < T; ++t)
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_mullo_epi32(slo[t], s_lo),
+                                                                             _mm256_mullo_epi32(shi[t], s_hi)));
+                } else {
+                    // u8 scale r -> int16 lanes 2r and 2r+1
+                    const __m256i s_lo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s_lo8, s_lo8));
+                    const __m256i s_hi = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(s_hi8, s_hi8));
+                    for (int t = 0; t < T; ++t)
+                        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(slo[t], s_lo),
+                                                                             _mm256_madd_epi16(shi[t], s_hi)));
+                }
+            }
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+            const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16)));
+            for (int t = 0; t < T; ++t) {
+                const int16_t * bs = abs16[t] + b * 16;
+                __m256i msum = _mm256_setzero_si256();
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i m = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(mn + 8 * j)));
+                    msum = _mm256_add_epi32(msum, _mm256_mullo_epi32(m, _mm256_set1_epi32(bs[2 * j] + bs[2 * j + 1])));
+                }
+                const __m256 dav = _mm256_set1_ps(ad[t][b]);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, dav), acc[t]);
+                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmw, dav), acc[t]);
+            }
+        }
+        for (int t = 0; t < T; ++t) x86_store_rows(a.y + t * a.ldy, acc[t], a.nr);
+    }
+};
+
 template <class Kern, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> x86_packed_fns(std::index_sequence<I...>) {
     return {{&Kern::template run<(int)I + 1>...}};

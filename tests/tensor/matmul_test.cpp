@@ -130,18 +130,18 @@ double rel_diff(const std::vector<float> & a, const std::vector<float> & b) {
     return std::sqrt(num / den);
 }
 
-const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q5_0};
+const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q5_0, DType::DType_q4_k};
 
 // The packed (row-interleaved) copy against the plain rows and the float64 reference, on every ISA, for
 // every token count 1..37 (all token tiles and remainders) and row counts that leave a partial group.
 TEST(MatmulPacked, MatchesPlainAndFloat64OnEveryIsa) {
     ThreadPool pool(2);
-    const int64_t n_in = 96;
     for (DType t : kPackedTypes) {
+        const int64_t n_in = dtype_info(t).block_size == 256 ? 512 : 96;
         for (int64_t n_out : {8, 13, 37}) {
             Case c = make_weights(t, n_out, n_in, 555 + (uint32_t)n_out);
             const size_t bytes = matmul_packed_bytes(t, n_in, n_out);
-            ASSERT_EQ(bytes, (size_t)matmul_pack_groups(n_out) * (n_in / 32) * detail::packed_block_bytes(t));
+            ASSERT_EQ(bytes, (size_t)matmul_pack_groups(n_out) * (n_in / dtype_info(t).block_size) * detail::packed_block_bytes(t));
             std::vector<uint8_t> packed(bytes, 0xAB);
             matmul_pack(c.view, packed.data(), 0, matmul_pack_groups(n_out));
             WeightView pv = c.view;
@@ -172,8 +172,9 @@ TEST(MatmulPacked, MatchesPlainAndFloat64OnEveryIsa) {
 }
 
 TEST(MatmulPacked, PackingInRangesEqualsPackingWhole) {
-    const int64_t n_in = 64, n_out = 29;
+    const int64_t n_out = 29;
     for (DType t : kPackedTypes) {
+        const int64_t n_in = dtype_info(t).block_size == 256 ? 512 : 64;
         const Case c = make_weights(t, n_out, n_in, 77);
         const size_t bytes = matmul_packed_bytes(t, n_in, n_out);
         std::vector<uint8_t> whole(bytes), parts(bytes);
