@@ -3,7 +3,9 @@
 // linear in the number of properties: rest(i, e) = [","if e] kv_i rest(i+1, true) | rest(i+1, e).
 #include "grammar/schema.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "common/error.h"
@@ -121,6 +123,77 @@ int32_t SchemaCompiler::any_object() {
     return rs_.seq({rs_.byte('{'), rs_.optional(rs_.seq({kv, rs_.star(rs_.seq({comma(), kv}))})), rs_.byte('}')});
 }
 
+namespace {
+
+// oneOf demands that exactly one branch matches. The grammar can only generate "some branch", so oneOf is
+// accepted when no value can match two branches: the branches' JSON types are pairwise disjoint, or they are
+// objects told apart by a required property whose const/enum values are pairwise disjoint.
+std::set<std::string> branch_types(const ojson & b) {
+    std::set<std::string> out;
+    auto add_value = [&](const ojson & v) {
+        if (v.is_null()) out.insert("null");
+        else if (v.is_boolean()) out.insert("boolean");
+        else if (v.is_number()) out.insert("number");
+        else if (v.is_string()) out.insert("string");
+        else if (v.is_array()) out.insert("array");
+        else out.insert("object");
+    };
+    if (!b.is_object()) return {"?"};
+    if (b.contains("const")) { add_value(b["const"]); return out; }
+    if (b.contains("enum") && b["enum"].is_array()) { for (const auto & v : b["enum"]) add_value(v); return out; }
+    if (!b.contains("type")) return {"?"};
+    const ojson & t = b["type"];
+    for (const ojson & x : t.is_array() ? t : ojson::array({t})) {
+        if (!x.is_string()) return {"?"};
+        const std::string n = x.get<std::string>();
+        out.insert(n == "integer" ? "number" : n);
+    }
+    return out;
+}
+
+std::optional<std::vector<ojson>> discriminator_values(const ojson & b, const std::string & prop) {
+    if (!b.is_object() || !b.contains("properties") || !b["properties"].is_object() || !b["properties"].contains(prop))
+        return std::nullopt;
+    bool required = false;
+    if (b.contains("required") && b["required"].is_array())
+        for (const auto & r : b["required"]) required = required || r == prop;
+    if (!required) return std::nullopt;
+    const ojson & ps = b["properties"][prop];
+    if (ps.is_object() && ps.contains("const")) return std::vector<ojson>{ps["const"]};
+    if (ps.is_object() && ps.contains("enum") && ps["enum"].is_array())
+        return std::vector<ojson>(ps["enum"].begin(), ps["enum"].end());
+    return std::nullopt;
+}
+
+bool one_of_branches_disjoint(const ojson & branches) {
+    std::vector<std::set<std::string>> types;
+    bool disjoint = true;
+    for (const auto & b : branches) types.push_back(branch_types(b));
+    for (size_t i = 0; i < types.size() && disjoint; ++i)
+        for (size_t j = i + 1; j < types.size() && disjoint; ++j)
+            for (const auto & t : types[i])
+                if (t == "?" || types[j].count(t) || types[j].count("?")) { disjoint = false; break; }
+    if (disjoint) return true;
+    if (!branches[0].is_object() || !branches[0].contains("properties") || !branches[0]["properties"].is_object()) return false;
+    for (auto it = branches[0]["properties"].begin(); it != branches[0]["properties"].end(); ++it) {
+        std::vector<ojson> seen;
+        bool ok = true;
+        for (const auto & b : branches) {
+            auto vals = discriminator_values(b, it.key());
+            if (!vals) { ok = false; break; }
+            for (const auto & v : *vals) {
+                if (std::find(seen.begin(), seen.end(), v) != seen.end()) { ok = false; break; }
+            }
+            if (!ok) break;
+            seen.insert(seen.end(), vals->begin(), vals->end());
+        }
+        if (ok) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 int32_t SchemaCompiler::value(const ojson & s, const std::string & ptr) {
     if (s.is_boolean()) return s.get<bool>() ? any_value() : rs_.nothing();
     if (!s.is_object()) invalid("a schema must be an object or a boolean", ptr);
@@ -147,6 +220,9 @@ int32_t SchemaCompiler::value(const ojson & s, const std::string & ptr) {
         if (!s.contains(key)) continue;
         const ojson & branches = s[key];
         if (!branches.is_array() || branches.empty()) invalid(std::string("'") + key + "' must be a non-empty array", ptr + "/" + key);
+        if (std::string(key) == "oneOf" && branches.size() > 1 && !one_of_branches_disjoint(branches))
+            unsupported("'oneOf' whose branches may overlap (exactly-one cannot be enforced; make the branches disjoint "
+                        "by type or by a required const/enum property, or use anyOf)", ptr + "/oneOf");
         ojson siblings = ojson::object();
         for (auto it = s.begin(); it != s.end(); ++it)
             if (it.key() != key && !kAnnotations.count(it.key())) siblings[it.key()] = it.value();

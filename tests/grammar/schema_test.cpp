@@ -95,6 +95,10 @@ TEST(GrammarSchema, Combinators) {
     run_cases({
         {R"({"anyOf":[{"type":"integer"},{"type":"string","maxLength":1}]})", {"5", R"("a")"}, {R"("ab")", "true"}},
         {R"({"oneOf":[{"type":"boolean"},{"type":"null"}]})", {"true", "null"}, {"1"}},
+        // oneOf told apart by a required const discriminator.
+        {R"({"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"n":{"type":"integer"}},"required":["kind","n"]},
+                      {"type":"object","properties":{"kind":{"enum":["b","c"]}},"required":["kind"]}]})",
+         {R"({"kind":"a","n":1})", R"({"kind":"c"})"}, {R"({"kind":"b","n":1})", R"({"kind":"d"})"}},
         {R"({"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]},
                       {"properties":{"b":{"type":"string"}},"required":["b"]}]})",
          {R"({"a":1,"b":"x"})"}, {R"({"a":1})", R"({"b":"x"})"}},
@@ -147,6 +151,10 @@ TEST(GrammarSchema, UnsupportedIsAnErrorWithPointer) {
     expect_error(R"({"type":"object","properties":{"n":{"type":"integer","multipleOf":3}}})",
                  "'multipleOf' at #/properties/n/multipleOf");
     expect_error(R"({"type":"object","minProperties":1})", "'minProperties' at #/minProperties");
+    // oneOf branches that can both match: exclusivity cannot be generated, so it is refused.
+    expect_error(R"({"type":"object","properties":{"v":{"oneOf":[{"type":"integer"},{"type":"number"}]}}})",
+                 "#/properties/v/oneOf");
+    expect_error(R"({"oneOf":[{"type":"string","maxLength":3},{"type":"string","pattern":"^a+$"}]})", "may overlap");
     expect_error(R"({"type":"array","items":{"type":"string","format":"ipv4"}})", "format 'ipv4'");
     expect_error(R"({"type":"array","items":{"type":"string","format":"ipv4"}})", "#/items/format");
     expect_error(R"x({"type":"string","pattern":"^(a)\\1$"})x", "backreference");
