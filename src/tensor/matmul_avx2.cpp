@@ -56,6 +56,7 @@ MatmulTable build_avx2_table() {
     set_packed(DType::DType_q8_0, x86_packed_any<PackedQ8_0, 2>, 2, kX86Vnni);
     set_packed(DType::DType_q5_0, x86_packed_any<PackedQ8_0, 2>, 2, kX86Vnni);
     set_packed(DType::DType_q4_k, x86_packed_any<PackedQ4K, 2>, 2, false);
+    set_packed(DType::DType_q6_k, x86_packed_any<PackedQ6K, 2>, 2, false);
     t[(int)DType::DType_q2_k].quant = q256;
     t[(int)DType::DType_q3_k].quant = q256;
     set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, 4, 2>, 4, 2);

@@ -90,6 +90,7 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
 void packed_tile_q4_0_scalar(const TileArgs & a);
 void packed_tile_q8_0_scalar(const TileArgs & a);
 void packed_tile_q4_k_scalar(const TileArgs & a);
+void packed_tile_q6_k_scalar(const TileArgs & a);
 
 // Bytes of one packed block (kPackRows rows × one weight block) of type t; 0 when t has no packed layout.
 size_t packed_block_bytes(DType t);

@@ -6,6 +6,7 @@
 //   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum   (q5_0 packs to this layout)
 //   q4_K:  per sub-block j of 32: isum += sc_j · Σ nibble·q_a,  msum += mn_j · Σ q_a (from the activation sums)
 //          y_r += (d_r · d_a) · isum − (dmin_r · d_a) · msum
+//   q6_K:  isum = Σ_sub sc_sub · Σ (q − 32)·q_a      y_r += (d_r · d_a) · isum
 // (activations signed; the vector q8_0 kernel may use q_a + 128 and subtract 128 · wsum, the same integer).
 #include "tensor/matmul_pack.h"
 
@@ -26,6 +27,7 @@ size_t packed_block_bytes(DType t) {
     case DType::DType_q8_0:
     case DType::DType_q5_0: return 16 + 16 + 256;
     case DType::DType_q4_k: return 16 + 16 + 64 + 64 + 1024;
+    case DType::DType_q6_k: return 16 + 128 + 1024 + 512;
     default: return 0;
     }
 }
@@ -126,6 +128,29 @@ void pack_q4_k(const uint8_t * const * rows, int64_t nsb, uint8_t * dst) {
     }
 }
 
+void pack_q6_k(const uint8_t * const * rows, int64_t nsb, uint8_t * dst) {
+    for (int64_t b = 0; b < nsb; ++b, dst += packed_block_bytes(DType::DType_q6_k)) {
+        uint16_t * d = (uint16_t *)dst;
+        int8_t * sc = (int8_t *)(dst + 16);
+        uint8_t * ql = dst + 144;
+        uint8_t * qh = dst + 1168;
+        for (int r = 0; r < kPackRows; ++r) {
+            if (!rows[r]) {  // all quants 32 = value 0
+                d[r] = 0;
+                for (int j = 0; j < 16; ++j) sc[8 * j + r] = 0;
+                for (int v = 0; v < 32; ++v) std::memset(ql + 32 * v + 4 * r, 0, 4);
+                for (int v = 0; v < 16; ++v) std::memset(qh + 32 * v + 4 * r, 0xAA, 4);
+                continue;
+            }
+            const block_q6_K * src = (const block_q6_K *)rows[r] + b;
+            d[r] = src->d;
+            for (int j = 0; j < 16; ++j) sc[8 * j + r] = src->scales[j];
+            for (int v = 0; v < 32; ++v) std::memcpy(ql + 32 * v + 4 * r, src->ql + 4 * v, 4);
+            for (int v = 0; v < 16; ++v) std::memcpy(qh + 32 * v + 4 * r, src->qh + 4 * v, 4);
+        }
+    }
+}
+
 // Shared loop of the scalar packed tiles: per 32-block, per token, per row, isum from `dot`.
 template <class Dot>
 void packed_tile_32(const TileArgs & a, size_t block_bytes, Dot && dot) {
@@ -213,6 +238,43 @@ void packed_tile_q4_k_scalar(const TileArgs & a) {
         for (int r = 0; r < a.nr; ++r) a.y[t * a.ldy + r] = acc[r][t];
 }
 
+void packed_tile_q6_k_scalar(const TileArgs & a) {
+    const int64_t nsb = a.n_in / 256;
+    const size_t bb = packed_block_bytes(DType::DType_q6_k);
+    float acc[kPackRows][8] = {};
+    SY_ASSERT(a.nt <= 8);
+    for (int64_t b = 0; b < nsb; ++b) {
+        const uint8_t * blk = a.w + b * bb;
+        const uint16_t * d = (const uint16_t *)blk;
+        const int8_t * sc = (const int8_t *)(blk + 16);
+        const uint8_t * ql = blk + 144;
+        const uint8_t * qh = blk + 1168;
+        for (int t = 0; t < a.nt; ++t) {
+            const uint8_t * arow = a.a + t * a.lay->row_bytes;
+            const int8_t * qa = (const int8_t *)arow + b * 256;
+            const float da = ((const float *)(arow + a.lay->d_off))[b];
+            for (int r = 0; r < kPackRows; ++r) {
+                int32_t isum = 0;
+                for (int n = 0; n < 2; ++n)
+                    for (int k = 0; k < 8; ++k)
+                        for (int j = 0; j < 4; ++j) {
+                            const int A = ql[32 * (16 * n + k) + 4 * r + j], B = ql[32 * (16 * n + 8 + k) + 4 * r + j];
+                            const int H = qh[32 * (8 * n + k) + 4 * r + j];
+                            const int q[4] = {(A & 0xF) | (H & 3) << 4, (B & 0xF) | ((H >> 2) & 3) << 4,
+                                              (A >> 4) | ((H >> 4) & 3) << 4, (B >> 4) | ((H >> 6) & 3) << 4};
+                            for (int e = 0; e < 4; ++e) {
+                                const int sub = 8 * n + 2 * e + k / 4;
+                                isum += sc[8 * sub + r] * (q[e] - 32) * qa[128 * n + 32 * e + 4 * k + j];
+                            }
+                        }
+                acc[r][t] += (fp16_to_fp32(d[r]) * da) * (float)isum;
+            }
+        }
+    }
+    for (int t = 0; t < a.nt; ++t)
+        for (int r = 0; r < a.nr; ++r) a.y[t * a.ldy + r] = acc[r][t];
+}
+
 }  // namespace detail
 
 size_t matmul_packed_bytes(DType t, int64_t n_in, int64_t n_out) {
@@ -238,6 +300,7 @@ void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1) {
         case DType::DType_q8_0: detail::pack_q8_0(rows, nb, out); break;
         case DType::DType_q5_0: detail::pack_q5_0(rows, nb, out); break;
         case DType::DType_q4_k: detail::pack_q4_k(rows, nb, out); break;
+        case DType::DType_q6_k: detail::pack_q6_k(rows, nb, out); break;
         default: SY_ASSERT_MSG(false, "matmul_pack: type has no packed layout");
         }
     }

@@ -17,6 +17,9 @@
 //   q4_K  per 256-super-block, 1184 bytes:  d f16[8] | dmin f16[8] | sc u8[8 sub][8 rows] |
 //         mn u8[8 sub][8 rows] | qs[1024]  with qs[32v + 4r + k] = row r's qs[4v + k] (v = 8c + k', 0..31):
 //         low nibbles are elements 64c + 4k' + k (sub-block 2c), high nibbles 64c + 32 + 4k' + k (2c + 1).
+//   q6_K  per 256-super-block, 1680 bytes:  d f16[8] | sc int8[16 sub][8 rows] | ql[1024] | qh[512], ql and
+//         qh interleaved in 4-byte chunks like q4_0 (ql chunk v = row bytes 4v..4v+3, v = 0..31; qh v = 0..15);
+//         the bit layout inside the bytes is q6_K's own.
 // The layout is the same for every ISA, so one packed buffer serves all the kernel tables.
 #pragma once
 

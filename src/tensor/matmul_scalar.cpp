@@ -333,7 +333,8 @@ MatmulTable build_scalar_table() {
     t[(int)DType::DType_q8_0].ptile = packed_tile_q8_0_scalar;
     t[(int)DType::DType_q5_0].ptile = packed_tile_q8_0_scalar;
     t[(int)DType::DType_q4_k].ptile = packed_tile_q4_k_scalar;
-    t[(int)DType::DType_q4_k].pnt = kScalarNt;
+    t[(int)DType::DType_q6_k].ptile = packed_tile_q6_k_scalar;
+    t[(int)DType::DType_q4_k].pnt = t[(int)DType::DType_q6_k].pnt = kScalarNt;
     t[(int)DType::DType_q4_0].pnt = t[(int)DType::DType_q8_0].pnt = t[(int)DType::DType_q5_0].pnt = kScalarNt;
     return t;
 }

@@ -234,6 +234,91 @@ struct PackedQ4K {
     }
 };
 
+// q6_K: per super-block half n and chunk k, three loads (two ql, one qh) give the 6-bit values of four
+// sub-blocks for the 8 rows; the -32 offset is applied through the activation's per-16 sums.
+// VNNI: vpdpbusd over the 4 chunks of a sub-block, then vpmulld by the (signed) scale. AVX2: maddubs then
+// madd by the scale per chunk (pairs of 63 · 127 products do not saturate int16).
+struct PackedQ6K {
+    static constexpr size_t kBlock = 1680;
+
+    template <int T>
+    static void run(const TileArgs & a) {
+        const int64_t nsb = a.n_in / 256;
+        const size_t astride = a.lay->row_bytes;
+        const uint8_t * arow[T];
+        const float * ad[T];
+        const int16_t * abs16[T];
+        __m256 acc[T];
+        for (int t = 0; t < T; ++t) {
+            arow[t] = a.a + t * astride;
+            ad[t] = (const float *)(arow[t] + a.lay->d_off);
+            abs16[t] = (const int16_t *)(arow[t] + a.lay->sum_off);
+            acc[t] = _mm256_setzero_ps();
+        }
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+        const uint8_t * blk = a.w;
+        for (int64_t b = 0; b < nsb; ++b, blk += kBlock) {
+            const int8_t * sc = (const int8_t *)(blk + 16);
+            const uint8_t * ql = blk + 144;
+            const uint8_t * qh = blk + 1168;
+            for (int i = 0; i < 26; ++i) _mm_prefetch((const char *)blk + kBlock + 64 * i, _MM_HINT_T0);
+            __m256i isum[T];
+            for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
+            for (int n = 0; n < 2; ++n) {
+                for (int h = 0; h < 2; ++h) {
+                    __m256i sc32[4], sc16[4];
+                    for (int e = 0; e < 4; ++e) {
+                        const __m128i s8 = _mm_loadl_epi64((const __m128i *)(sc + 8 * (8 * n + 2 * e + h)));
+                        if constexpr (kX86Vnni) sc32[e] = _mm256_cvtepi8_epi32(s8);
+                        else sc16[e] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s8, s8));
+                    }
+                    __m256i s[4][T];
+                    for (int e = 0; e < 4; ++e)
+                        for (int t = 0; t < T; ++t) s[e][t] = _mm256_setzero_si256();
+                    for (int k = 4 * h; k < 4 * h + 4; ++k) {
+                        const __m256i A = _mm256_loadu_si256((const __m256i *)(ql + 32 * (16 * n + k)));
+                        const __m256i B = _mm256_loadu_si256((const __m256i *)(ql + 32 * (16 * n + 8 + k)));
+                        const __m256i H = _mm256_loadu_si256((const __m256i *)(qh + 32 * (8 * n + k)));
+                        __m256i u[4];
+                        u[0] = _mm256_or_si256(_mm256_and_si256(A, m4), _mm256_and_si256(_mm256_slli_epi16(H, 4), m30));
+                        u[1] = _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_and_si256(_mm256_slli_epi16(H, 2), m30));
+                        u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4), _mm256_and_si256(H, m30));
+                        u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4),
+                                               _mm256_and_si256(_mm256_srli_epi16(H, 2), m30));
+                        for (int t = 0; t < T; ++t) {
+                            const uint8_t * qa = arow[t] + b * 256 + 128 * n + 4 * k;
+                            for (int e = 0; e < 4; ++e) {
+                                if constexpr (kX86Vnni)
+                                    s[e][t] = dot_u8s8(s[e][t], u[e], x86_bcast4(qa + 32 * e));
+                                else
+                                    s[e][t] = _mm256_add_epi32(
+                                        s[e][t], _mm256_madd_epi16(_mm256_maddubs_epi16(u[e], x86_bcast4(qa + 32 * e)), sc16[e]));
+                            }
+                        }
+                    }
+                    for (int t = 0; t < T; ++t)
+                        for (int e = 0; e < 4; ++e) {
+                            if constexpr (kX86Vnni) isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(s[e][t], sc32[e]));
+                            else isum[t] = _mm256_add_epi32(isum[t], s[e][t]);
+                        }
+                }
+            }
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
+            for (int t = 0; t < T; ++t) {
+                const int16_t * bs = abs16[t] + b * 16;
+                __m256i msum = _mm256_setzero_si256();
+                for (int j = 0; j < 16; ++j) {
+                    const __m256i m = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sc + 8 * j)));
+                    msum = _mm256_add_epi32(msum, _mm256_mullo_epi32(m, _mm256_set1_epi32(bs[j])));
+                }
+                const __m256i tot = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(msum, 5));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), _mm256_mul_ps(dw, _mm256_set1_ps(ad[t][b])), acc[t]);
+            }
+        }
+        for (int t = 0; t < T; ++t) x86_store_rows(a.y + t * a.ldy, acc[t], a.nr);
+    }
+};
+
 template <class Kern, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> x86_packed_fns(std::index_sequence<I...>) {
     return {{&Kern::template run<(int)I + 1>...}};

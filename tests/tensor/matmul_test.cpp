@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "tensor/blocks.h"
 #include "tensor/matmul_internal.h"
 #include "tensor/matmul_pack.h"
 #include "tensor/ops.h"
@@ -130,7 +132,8 @@ double rel_diff(const std::vector<float> & a, const std::vector<float> & b) {
     return std::sqrt(num / den);
 }
 
-const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q5_0, DType::DType_q4_k};
+const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q5_0, DType::DType_q4_k,
+                               DType::DType_q6_k};
 
 // The packed (row-interleaved) copy against the plain rows and the float64 reference, on every ISA, for
 // every token count 1..37 (all token tiles and remainders) and row counts that leave a partial group.
@@ -185,7 +188,8 @@ TEST(MatmulPacked, PackingInRangesEqualsPackingWhole) {
         // Row 3's block 1 scale sits in lane 3 of group 0's second block.
         uint16_t d;
         std::memcpy(&d, whole.data() + detail::packed_block_bytes(t) + 2 * 3, 2);
-        const uint8_t * src = c.wq.data() + 3 * c.view.row_stride + dtype_info(t).type_size;
+        const size_t d_off = t == DType::DType_q6_k ? offsetof(block_q6_K, d) : 0;  // q6_K keeps d last
+        const uint8_t * src = c.wq.data() + 3 * c.view.row_stride + dtype_info(t).type_size + d_off;
         uint16_t want;
         std::memcpy(&want, src, 2);
         EXPECT_EQ(d, want);
