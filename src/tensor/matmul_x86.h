@@ -367,7 +367,7 @@ struct TileFloat {
         for (int64_t i = 0; i < n8; i += 8) {
             __m256 wv[R];
             for (int r = 0; r < R; ++r) {
-                if (i % 32 == 0) _mm_prefetch((const char *)(w[r] + (i + 256) * kElemBytes), _MM_HINT_T0);
+                if (i % 32 == 0) _mm_prefetch((const char *)(w[r] + (i + 4096) * kElemBytes), _MM_HINT_T0);
                 wv[r] = load8(w[r], i);
             }
             for (int t = 0; t < T; ++t) {
