@@ -56,8 +56,8 @@ MatmulTable build_avx512_table() {
     t[(int)DType::DType_q2_k].quant = q256;
     t[(int)DType::DType_q3_k].quant = q256;
     set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, 4, 4>, 4, 4);
-    set(DType::DType_f16, nullptr, x86_tile_any<TileFloat<DType::DType_f16>, 4, 4>, 4, 4);
-    set(DType::DType_bf16, nullptr, x86_tile_any<TileFloat<DType::DType_bf16>, 4, 4>, 4, 4);
+    set(DType::DType_f16, nullptr, x86_tile_any<TileFloat<DType::DType_f16>, 3, 8>, 3, 8);
+    set(DType::DType_bf16, nullptr, x86_tile_any<TileFloat<DType::DType_bf16>, 3, 8>, 3, 8);
     return t;
 }
 
