@@ -4,6 +4,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/rng.h"
 #include "engine/lora.h"
 #include "engine/quantize_recipe.h"
 #include "tensor/quant.h"
@@ -20,14 +21,7 @@ constexpr std::array<ShapePreset, 3> kPresets = {{
 static_assert(kPresets.size() == 3);
 
 // splitmix64: fast, seedable, identical on every platform.
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
+struct Rng : SplitMix64 {
     // Uniform in [-a, a].
     float uniform(float a) { return a * (float)((double)(next() >> 11) * (2.0 / 9007199254740992.0) - 1.0); }
 };

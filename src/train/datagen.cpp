@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "common/rng.h"
 #include "train/datagen_banks.h"
 
 namespace sy::train {
@@ -18,14 +19,7 @@ using chat::ojson;
 using datagen::Banks;
 using datagen::Strs;
 
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
+struct Rng : SplitMix64 {
     size_t below(size_t n) { return (size_t)(next() % (uint64_t)n); }
     int range(int lo, int hi) { return lo + (int)below((size_t)(hi - lo + 1)); }  // [lo, hi]
     bool chance(double p) { return (double)(next() >> 11) * 0x1.0p-53 < p; }

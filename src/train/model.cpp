@@ -4,20 +4,14 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/rng.h"
 #include "tensor/quant.h"
 
 namespace sy::train {
 namespace {
 
 // splitmix64 stream; normal() by Box-Muller. Identical on every platform.
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
+struct Rng : SplitMix64 {
     double uniform01() { return ((double)(next() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
     double normal() { return std::sqrt(-2.0 * std::log(uniform01())) * std::cos(6.283185307179586 * uniform01()); }
 };
