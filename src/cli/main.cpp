@@ -22,7 +22,7 @@ int main(int argc, char ** argv) {
     sy::cli::add_bench(app);
     sy::cli::add_train(app);
     sy::cli::add_model_lora(*model);
-    CLI::App * dataset = app.add_subcommand("dataset", "Generate training data");
+    CLI::App * dataset = app.add_subcommand("dataset", "Generate, build and evaluate training data");
     dataset->require_subcommand(1);
     sy::cli::add_dataset_generate(*dataset);
     sy::cli::add_dataset_build(*dataset);
