@@ -24,49 +24,26 @@ constexpr bool kX86Vnni = false;
 #include "tensor/matmul_x86_quant.h"
 #include "tensor/matmul_x86.h"
 #include "tensor/matmul_x86_packed.h"
+#include "tensor/matmul_x86_table.h"
 
 namespace sy::detail {
 namespace {
 
-MatmulTable build_avx2_table() {
-    MatmulTable t = matmul_table_scalar();
-    auto set = [&](DType d, ActQuantFn quant, TileFn tile, int mr, int nt) {
-        MatmulType & e = t[(int)d];
-        if (quant) e.quant = quant;
-        e.tile = tile;
-        e.mr = mr;
-        e.nt = nt;
-    };
-    const ActQuantFn q32 = x86_quantize_act_q8_32, q256 = x86_quantize_act_q8_256;
-    set(DType::DType_q4_0, q32, x86_tile_any<TileBlock32<DecQ4_0>, 2, 4>, 2, 4);
-    set(DType::DType_q4_1, q32, x86_tile_any<TileBlock32<DecQ4_1>, 2, 4>, 2, 4);
-    set(DType::DType_q5_0, q32, x86_tile_any<TileBlock32<DecQ5_0>, 2, 4>, 2, 4);
-    set(DType::DType_q5_1, q32, x86_tile_any<TileBlock32<DecQ5_1>, 2, 4>, 2, 4);
-    set(DType::DType_q8_0, q32, x86_tile_any<TileBlock32<DecQ8_0>, 2, 4>, 2, 4);
-    set(DType::DType_q4_k, q256, x86_tile_any<TileQ45K<false>, 2, 2>, 2, 2);
-    set(DType::DType_q5_k, q256, x86_tile_any<TileQ45K<true>, 2, 2>, 2, 2);
-    set(DType::DType_q6_k, q256, x86_tile_any<TileQ6K, 2, 2>, 2, 2);
-    auto set_packed = [&](DType d, TileFn tile, int nt, bool u8) {
-        MatmulType & e = t[(int)d];
-        e.ptile = tile;
-        e.pnt = nt;
-        e.pact_u8 = u8;
-    };
-    set_packed(DType::DType_q4_0, x86_packed_any<PackedQ4_0, 2>, 2, false);
-    set_packed(DType::DType_q8_0, x86_packed_any<PackedQ8_0, 2>, 2, kX86Vnni);
-    set_packed(DType::DType_q5_0, x86_packed_any<PackedQ8_0, 2>, 2, kX86Vnni);
-    set_packed(DType::DType_q4_k, x86_packed_any<PackedQ4K, 2>, 2, false);
-    set_packed(DType::DType_q6_k, x86_packed_any<PackedQ6K, 2>, 2, false);
-    t[(int)DType::DType_q2_k].quant = q256;
-    t[(int)DType::DType_q3_k].quant = q256;
-    set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, 4, 2>, 4, 2);
-    set(DType::DType_f16, nullptr, x86_tile_any<TileFloat<DType::DType_f16>, 4, 2>, 4, 2);
-    set(DType::DType_bf16, nullptr, x86_tile_any<TileFloat<DType::DType_bf16>, 4, 2>, 4, 2);
-    return t;
-}
+// Register-tile sizes of this ISA (see matmul_x86_table.h).
+struct TileSizes {
+    static constexpr int b32_mr = 2;
+    static constexpr int b32_nt = 4;
+    static constexpr int kq_mr = 2;
+    static constexpr int kq_nt = 2;
+    static constexpr int packed_nt = 2;
+    static constexpr int f32_mr = 4;
+    static constexpr int f32_nt = 2;
+    static constexpr int f16_mr = 4;
+    static constexpr int f16_nt = 2;
+};
 
 void matmul_avx2(const WeightView & w, const float * x, int64_t n_tok, float * y, int64_t ldy, ThreadPool & pool) {
-    static const MatmulTable table = build_avx2_table();
+    static const MatmulTable table = build_x86_table<TileSizes>();
     matmul_drive(table, w, x, n_tok, y, ldy, pool);
 }
 
