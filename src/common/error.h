@@ -14,6 +14,7 @@ enum class ErrorKind {
     ErrorKind_io,                // open/read/write/mmap failed
     ErrorKind_unsupported,       // valid input we do not handle (unknown arch, dtype, keyword)
     ErrorKind_limit,             // context overflow, oversized input
+    ErrorKind_unavailable,       // a remote model or service is down, timed out or its circuit is open
     ErrorKind_internal,
 };
 
