@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,12 +38,6 @@ class TraceStore;
 
 namespace sy::agent {
 
-struct RequestOptions {
-    std::string api = "openai.chat";  // for traces and metrics: openai.chat, openai.completions, ollama.chat, ...
-    bool execute_tools = false;       // run server-side executors in a loop (/v1/agent/chat)
-    std::optional<std::string> force_model;  // a model/adapter the client named explicitly (not a role alias)
-};
-
 struct Decision {
     std::string model;      // provider that served
     traces::ServedBy served_by = traces::ServedBy::ServedBy_local;
@@ -50,6 +45,19 @@ struct Decision {
     std::string router_decision;  // tool name, "none", or "" when the router did not run
     std::optional<double> confidence;
     ojson confidence_parts = ojson::object();
+};
+
+struct RequestOptions {
+    std::string api = "openai.chat";  // for traces and metrics: openai.chat, openai.completions, ollama.chat, ...
+    bool execute_tools = false;       // run server-side executors in a loop (/v1/agent/chat)
+    std::optional<std::string> force_model;  // a model/adapter the client named explicitly (not a role alias)
+    // Optional: the id the request's trace gets (the server puts it in a header before streaming); empty =
+    // the gateway makes one. Ignored when tracing is off.
+    std::string trace_id;
+    // Optional: called once from inside chat() when the serving model is chosen, before the first delta
+    // (the server sends its X-Switchyard-* headers from it when streaming). model/served_by/reason are
+    // final there; confidence may already be set.
+    std::function<void(const Decision &)> on_decision;
 };
 
 struct AgentResult {
