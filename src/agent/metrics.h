@@ -23,10 +23,14 @@ public:
     void inc(const std::string & name, const Labels & labels = {}, double v = 1.0);
     void set(const std::string & name, const Labels & labels, double v);
     void observe(const std::string & name, const Labels & labels, double v);
-    // Gauges computed at render time (queue depth, dropped traces, ...).
+    // Gauges computed at render time (queue depth, ...).
     void gauge_fn(const std::string & name, const std::string & help, std::function<double()> fn);
+    // Counters kept elsewhere and read at render time (dropped traces, ...); fn must not decrease.
+    void counter_fn(const std::string & name, const std::string & help, std::function<double()> fn);
 
-    double value(const std::string & name, const Labels & labels = {}) const;  // counter/gauge; tests
+    // Counter/gauge value (a *_fn metric is evaluated); for a histogram, its observation count. 0 when the
+    // series does not exist. For tests.
+    double value(const std::string & name, const Labels & labels = {}) const;
     std::string render() const;
 
 private:
