@@ -27,8 +27,11 @@ struct ModelConfig {
     // remote
     std::string base_url, remote_model;
     std::string api_key_env;   // name of the environment variable holding the key
+    std::string api_key;       // resolved from api_key_env at load; empty: no Authorization header
     std::chrono::milliseconds timeout{30000};
     int32_t retries = 2;
+    int32_t breaker_failures = 5;                     // consecutive failed requests that open the circuit
+    std::chrono::milliseconds breaker_cooldown{30000};  // how long an open circuit skips the endpoint
 };
 
 // Server-side executor of a tool: an HTTP call to an allow-listed host.
@@ -39,6 +42,7 @@ struct ExecutorConfig {
     std::string url;
     std::chrono::milliseconds timeout{5000};
     size_t max_response_bytes = 65536;
+    std::map<std::string, std::string> headers;  // extra request headers (values may use ${ENV} at load)
 };
 
 struct ToolConfig {
