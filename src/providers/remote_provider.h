@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "providers/provider.h"
 
@@ -19,9 +21,26 @@ struct RemoteModelParams {
     std::string api_key;    // already resolved from the environment; empty: no Authorization header
     std::chrono::milliseconds timeout{30000};
     int32_t retries = 2;    // extra attempts after the first
+    std::chrono::milliseconds retry_backoff{200};  // first wait; doubles per retry (jittered, capped at 5 s)
     int32_t breaker_failures = 5;
     std::chrono::milliseconds breaker_cooldown{30000};
 };
+
+// An http:// or https:// URL split into its parts. Host is lower-cased; port defaults to 80/443; target is
+// the path (with query) and starts with "/" ("/" when the URL has none).
+struct HttpUrl {
+    std::string scheme;  // "http" | "https"
+    std::string host;    // without brackets for IPv6 literals
+    int port = 0;
+    bool explicit_port = false;
+    std::string target;
+    std::string origin() const;  // "scheme://host:port" (what an HTTP client connects to)
+};
+// std::nullopt for anything else: other schemes, user-info, empty host, a bad port.
+std::optional<HttpUrl> parse_http_url(std::string_view url);
+
+// A message in OpenAI chat JSON (tool call arguments as a JSON string, as the API sends them).
+ojson openai_message_json(const chat::Message & m);
 
 class RemoteProvider : public Provider {
 public:
