@@ -24,6 +24,7 @@ Context::Context(const Model & model, const ContextParams & params) : model_(mod
     k_.assign(hp.n_layer, std::vector<uint16_t>(per_layer));
     v_.assign(hp.n_layer, std::vector<uint16_t>(per_layer));
     seq_len_.assign(params_.n_seq, 0);
+    seq_loras_.assign(params_.n_seq, {});
 
     const size_t nb = (size_t)params_.n_batch, q_dim = (size_t)hp.n_head * hp.head_dim;
     x_.resize(nb * hp.n_embd);
@@ -68,6 +69,29 @@ void Context::seq_copy_prefix(int32_t src, int32_t dst, int32_t n) {
     seq_len_[dst] = n;
 }
 
+void Context::set_seq_loras(int32_t seq, std::vector<ActiveLora> loras) {
+    if (seq < 0 || seq >= params_.n_seq)
+        throw Error(ErrorKind::ErrorKind_invalid_argument, "set_seq_loras: sequence " + std::to_string(seq) + " out of range");
+    seq_loras_[seq] = std::move(loras);
+}
+
+// The adapters of one chunk: every context-wide adapter on all rows, then each distinct (adapter, scale)
+// of the chunk's sequences on the rows of the sequences that use it.
+void Context::collect_chunk_loras(const BatchToken * toks, int64_t n) {
+    chunk_loras_.clear();
+    for (const ActiveLora & al : loras_) chunk_loras_.push_back({al, true, {}});
+    const size_t n_global = chunk_loras_.size();
+    for (int64_t t = 0; t < n; ++t) {
+        for (const ActiveLora & al : seq_loras_[toks[t].seq]) {
+            LoraRows * slot = nullptr;
+            for (size_t i = n_global; i < chunk_loras_.size() && !slot; ++i)
+                if (chunk_loras_[i].lora.adapter == al.adapter && chunk_loras_[i].lora.scale == al.scale) slot = &chunk_loras_[i];
+            if (!slot) slot = &chunk_loras_.emplace_back(LoraRows{al, false, {}});
+            if (slot->rows.empty() || slot->rows.back() != (int32_t)t) slot->rows.push_back((int32_t)t);
+        }
+    }
+}
+
 const std::vector<float> & Context::decode(const std::vector<BatchToken> & batch) {
     const HParams & hp = model_.hparams();
     // Validate the whole batch before touching the cache.
@@ -101,6 +125,8 @@ void Context::forward_chunk(const BatchToken * toks, int64_t n, std::vector<floa
     const int64_t kv_dim = (int64_t)hp.n_head_kv * hd, n_ff = hp.n_ff, half_rot = hp.n_rot / 2;
     const size_t slot = (size_t)params_.n_ctx * kv_dim;
     const RopeMode rope_mode = model_.traits().rope_mode;
+    collect_chunk_loras(toks, n);
+    const std::vector<LoraRows> & loras = chunk_loras_;
 
     // Embeddings and this chunk's rotary tables.
     const WeightView & emb = model_.token_embd();
@@ -123,11 +149,11 @@ void Context::forward_chunk(const BatchToken * toks, int64_t n, std::vector<floa
             for (int64_t t = b; t < e; ++t)
                 K.rmsnorm(x_.data() + t * n_embd, L.attn_norm.data(), h_.data() + t * n_embd, n_embd, hp.rms_eps);
         });
-        linear_forward(L.wq, L.bq.empty() ? nullptr : L.bq.data.data(), loras_, il, Proj::Proj_q, h_.data(), n, q_.data(),
+        linear_forward(L.wq, L.bq.empty() ? nullptr : L.bq.data.data(), loras, il, Proj::Proj_q, h_.data(), n, q_.data(),
                        pool, lora_tmp_);
-        linear_forward(L.wk, L.bk.empty() ? nullptr : L.bk.data.data(), loras_, il, Proj::Proj_k, h_.data(), n,
+        linear_forward(L.wk, L.bk.empty() ? nullptr : L.bk.data.data(), loras, il, Proj::Proj_k, h_.data(), n,
                        k_cur_.data(), pool, lora_tmp_);
-        linear_forward(L.wv, L.bv.empty() ? nullptr : L.bv.data.data(), loras_, il, Proj::Proj_v, h_.data(), n,
+        linear_forward(L.wv, L.bv.empty() ? nullptr : L.bv.data.data(), loras, il, Proj::Proj_v, h_.data(), n,
                        v_cur_.data(), pool, lora_tmp_);
 
         // RoPE, then append k/v to each token's sequence slot.
@@ -162,19 +188,19 @@ void Context::forward_chunk(const BatchToken * toks, int64_t n, std::vector<floa
             }
         });
 
-        linear_forward(L.wo, nullptr, loras_, il, Proj::Proj_o, att_.data(), n, h_.data(), pool, lora_tmp_);
+        linear_forward(L.wo, nullptr, loras, il, Proj::Proj_o, att_.data(), n, h_.data(), pool, lora_tmp_);
         pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
             for (int64_t t = b; t < e; ++t) {
                 K.add(h_.data() + t * n_embd, x_.data() + t * n_embd, n_embd);
                 K.rmsnorm(x_.data() + t * n_embd, L.ffn_norm.data(), h_.data() + t * n_embd, n_embd, hp.rms_eps);
             }
         });
-        linear_forward(L.w_gate, nullptr, loras_, il, Proj::Proj_gate, h_.data(), n, gate_.data(), pool, lora_tmp_);
-        linear_forward(L.w_up, nullptr, loras_, il, Proj::Proj_up, h_.data(), n, up_.data(), pool, lora_tmp_);
+        linear_forward(L.w_gate, nullptr, loras, il, Proj::Proj_gate, h_.data(), n, gate_.data(), pool, lora_tmp_);
+        linear_forward(L.w_up, nullptr, loras, il, Proj::Proj_up, h_.data(), n, up_.data(), pool, lora_tmp_);
         pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
             for (int64_t t = b; t < e; ++t) K.swiglu(gate_.data() + t * n_ff, up_.data() + t * n_ff, gate_.data() + t * n_ff, n_ff);
         });
-        linear_forward(L.w_down, nullptr, loras_, il, Proj::Proj_down, gate_.data(), n, h_.data(), pool, lora_tmp_);
+        linear_forward(L.w_down, nullptr, loras, il, Proj::Proj_down, gate_.data(), n, h_.data(), pool, lora_tmp_);
         pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
             for (int64_t t = b; t < e; ++t) K.add(h_.data() + t * n_embd, x_.data() + t * n_embd, n_embd);
         });

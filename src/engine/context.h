@@ -49,18 +49,26 @@ public:
     // Copies the first n positions of src into dst (prefix cache: shared system prompt + tools).
     void seq_copy_prefix(int32_t src, int32_t dst, int32_t n);
 
+    // Adapters for every sequence.
     void set_loras(std::vector<ActiveLora> loras) { loras_ = std::move(loras); }
     const std::vector<ActiveLora> & loras() const { return loras_; }
+    // Adapters for one sequence slot only, on top of set_loras(): a batch may mix sequences with different
+    // adapters (the base product is shared, each delta is applied to its own sequence's tokens).
+    void set_seq_loras(int32_t seq, std::vector<ActiveLora> loras);
+    const std::vector<ActiveLora> & seq_loras(int32_t seq) const { return seq_loras_.at(seq); }
 
     size_t kv_bytes() const;
 
 private:
     void forward_chunk(const BatchToken * toks, int64_t n, std::vector<float> & logits_out);
+    void collect_chunk_loras(const BatchToken * toks, int64_t n);
 
     const Model & model_;
     ContextParams params_;
     std::unique_ptr<ThreadPool> pool_;
     std::vector<ActiveLora> loras_;
+    std::vector<std::vector<ActiveLora>> seq_loras_;  // [n_seq]
+    std::vector<LoraRows> chunk_loras_;               // loras_ + seq_loras_ by token rows, per chunk
 
     // KV cache, f16: k_[il] is [n_seq][n_ctx][n_head_kv * head_dim] (same for v_).
     std::vector<std::vector<uint16_t>> k_, v_;

@@ -1,5 +1,7 @@
-// A single-sequence generation loop over a Context: prompt prefill in batches, then one token per step,
-// with an optional token constraint (a grammar matcher), stop strings, and UTF-8-safe streaming.
+// Generation over a Context: SequenceDecoder is the per-sequence step logic (optional token constraint
+// such as a grammar matcher, sampling, stop strings, UTF-8-safe streaming); generate() runs one sequence
+// with it (prompt prefill in batches, then one token or one jump-forward stretch per step). The scheduler
+// (scheduler.h) runs many decoders in one batch.
 #pragma once
 
 #include <functional>
@@ -56,10 +58,58 @@ struct GenerateResult {
     double prompt_ms = 0.0, gen_ms = 0.0;
 };
 
+using TextFn = std::function<bool(const std::string &)>;
+
+// The per-sequence step logic shared by generate() and the scheduler (scheduler.h): given the logits of
+// the last token fed, it applies the constraint (jump-forward, mask, end-of-generation tokens), samples,
+// handles stop strings, UTF-8-safe streaming and n_predict, and says which tokens to feed next. The
+// caller owns the Context and runs the forward passes, so many decoders can share one batch.
+//
+//   SequenceDecoder d(model, prompt, params, constraint, on_text);
+//   logits = decode(prompt, last wants logits);
+//   while (true) { auto next = d.step(logits); if (d.done()) break; logits = decode(next, last wants logits); }
+//   GenerateResult r = d.finish();
+class SequenceDecoder {
+public:
+    // prompt: the whole prompt (history for the repetition penalty). The constraint and on_text must
+    // outlive the decoder.
+    SequenceDecoder(const Model & model, const std::vector<int32_t> & prompt, const GenerateParams & params,
+                    TokenConstraint * constraint, TextFn on_text);
+
+    // logits [n_vocab] of the last token fed (modified in place). Returns the tokens to feed next, in
+    // order, the last one wanting logits; empty once done().
+    std::vector<int32_t> step(float * logits);
+    bool done() const { return done_; }
+    // Ends generation now (StopReason_callback), e.g. a cancelled request.
+    void cancel();
+    // Flushes held-back text to on_text (unless cancelled) and returns the result (timings left at 0).
+    GenerateResult finish();
+    const GenerateResult & result() const { return res_; }
+    int32_t n_generated() const { return n_out_; }
+
+private:
+    bool emit_token(int32_t token, const SampleResult & sr, bool forced);
+    void stop(StopReason r);
+
+    const Model & model_;
+    GenerateParams params_;
+    TokenConstraint * constraint_;
+    TextFn on_text_;
+    Sampler sampler_;
+    GenerateResult res_;
+    std::vector<int32_t> history_;
+    std::vector<uint32_t> mask_;
+    std::string pending_;  // generated text not yet emitted (UTF-8 tail or possible stop-string prefix)
+    size_t max_stop_ = 0;
+    int32_t n_out_ = 0;
+    bool forced_checked_ = false;  // jump-forward already tried for the token about to be sampled
+    bool done_ = false;
+    bool finished_ = false;
+};
+
 // on_text receives complete UTF-8 text as it is produced; returning false stops generation.
 GenerateResult generate(Context & ctx, const std::vector<int32_t> & prompt, const GenerateParams & params,
-                        TokenConstraint * constraint = nullptr,
-                        const std::function<bool(const std::string &)> & on_text = nullptr);
+                        TokenConstraint * constraint = nullptr, const TextFn & on_text = nullptr);
 
 // Length of the longest prefix of s that ends on a UTF-8 character boundary (incomplete tail held back).
 size_t utf8_complete_prefix(const std::string & s);

@@ -116,15 +116,35 @@ std::shared_ptr<LoraAdapter> LoraAdapter::load(const std::string & path, const M
 
 void linear_forward(const WeightView & w, const float * bias, const std::vector<ActiveLora> & loras, int il, Proj p,
                     const float * x, int64_t n_tok, float * y, ThreadPool & pool, std::vector<float> & tmp) {
+    std::vector<LoraRows> all;
+    all.reserve(loras.size());
+    for (const ActiveLora & al : loras) all.push_back({al, true, {}});
+    linear_forward(w, bias, all, il, p, x, n_tok, y, pool, tmp);
+}
+
+void linear_forward(const WeightView & w, const float * bias, const std::vector<LoraRows> & loras, int il, Proj p,
+                    const float * x, int64_t n_tok, float * y, ThreadPool & pool, std::vector<float> & tmp) {
     kernels().matmul(w, x, n_tok, y, w.n_out, pool);
     if (bias)
         for (int64_t t = 0; t < n_tok; ++t) kernels().add(bias, y + t * w.n_out, w.n_out);
-    for (const ActiveLora & al : loras) {
-        const LoraPair * pr = al.adapter->pair(il, p);
+    for (const LoraRows & lr : loras) {
+        const LoraPair * pr = lr.lora.adapter->pair(il, p);
         if (!pr) continue;
-        tmp.resize((size_t)(n_tok * pr->rank));
-        small_matmul(pr->a.data(), pr->rank, pr->n_in, x, n_tok, tmp.data(), 1.0f, false);
-        small_matmul(pr->b.data(), pr->n_out, pr->rank, tmp.data(), n_tok, y, al.adapter->scale_for(*pr, al.scale), true);
+        const float scale = lr.lora.adapter->scale_for(*pr, lr.lora.scale);
+        if (lr.all_rows) {
+            tmp.resize((size_t)(n_tok * pr->rank));
+            small_matmul(pr->a.data(), pr->rank, pr->n_in, x, n_tok, tmp.data(), 1.0f, false);
+            small_matmul(pr->b.data(), pr->n_out, pr->rank, tmp.data(), n_tok, y, scale, true);
+            continue;
+        }
+        // Row by row: the same per-token arithmetic as the all-rows path, so results do not depend on
+        // which other sequences share the batch.
+        tmp.resize((size_t)pr->rank);
+        for (int32_t t : lr.rows) {
+            SY_ASSERT(t >= 0 && t < n_tok);
+            small_matmul(pr->a.data(), pr->rank, pr->n_in, x + (int64_t)t * pr->n_in, 1, tmp.data(), 1.0f, false);
+            small_matmul(pr->b.data(), pr->n_out, pr->rank, tmp.data(), 1, y + (int64_t)t * pr->n_out, scale, true);
+        }
     }
 }
 

@@ -57,6 +57,19 @@ struct ActiveLora {
 void linear_forward(const WeightView & w, const float * bias, const std::vector<ActiveLora> & loras, int il, Proj p,
                     const float * x, int64_t n_tok, float * y, ThreadPool & pool, std::vector<float> & tmp);
 
+// An adapter applied to some tokens of a batch only (per-sequence LoRA in continuous batching): `rows` are
+// the token indices it applies to, ascending; all_rows = every token.
+struct LoraRows {
+    ActiveLora lora;
+    bool all_rows = true;
+    std::vector<int32_t> rows;
+};
+
+// As above with per-token adapters: the base product runs once over all n_tok tokens, then each adapter's
+// delta is computed for its own rows only and added to them.
+void linear_forward(const WeightView & w, const float * bias, const std::vector<LoraRows> & loras, int il, Proj p,
+                    const float * x, int64_t n_tok, float * y, ThreadPool & pool, std::vector<float> & tmp);
+
 // W' = W + scale · B · A as f32 [n_out][n_in] (the base dequantized row by row): what merging writes.
 std::vector<float> merge_lora_weight(const WeightView & w, const LoraPair & pair, float scale);
 
