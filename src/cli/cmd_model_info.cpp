@@ -74,12 +74,12 @@ std::string quote(const std::string & s, size_t max_bytes) {
 std::string type_text(const Value & v) {
     if (v.type != ValueType::ValueType_array) return gguf::value_type_name(v.type);
     const Array & a = v.as_array();
-    std::string elem = gguf::value_type_name(a.elem_type);
-    if (a.elem_type == ValueType::ValueType_array && !a.items.empty()) {
-        elem = type_text(a.items[0]);
+    std::string elem = gguf::value_type_name(a.elem_type());
+    if (a.elem_type() == ValueType::ValueType_array && !a.empty()) {
+        elem = type_text(a.at(0));
         elem = elem.substr(0, elem.find(';')) + (elem[0] == '[' ? "]" : "");
     }
-    return "[" + elem + "; " + std::to_string(a.items.size()) + "]";
+    return "[" + elem + "; " + std::to_string(a.size()) + "]";
 }
 
 std::string value_text(const Value & v, size_t max_items) {
@@ -99,12 +99,12 @@ std::string value_text(const Value & v, size_t max_items) {
         case ValueType::ValueType_array: {
             const Array & a = v.as_array();
             std::string out = "[";
-            const size_t shown = std::min(a.items.size(), max_items);
+            const size_t shown = std::min(a.size(), max_items);
             for (size_t i = 0; i < shown; ++i) {
                 if (i) out += ", ";
-                out += value_text(a.items[i], max_items);
+                out += value_text(a.at(i), max_items);
             }
-            if (shown < a.items.size()) out += std::string(shown ? ", " : "") + "... " + std::to_string(a.items.size() - shown) + " more";
+            if (shown < a.size()) out += std::string(shown ? ", " : "") + "... " + std::to_string(a.size() - shown) + " more";
             return out + "]";
         }
     }
@@ -136,7 +136,7 @@ Json value_json(const Value & v, size_t max_items) {
         case ValueType::ValueType_array: {
             const Array & a = v.as_array();
             Json out = Json::array();
-            for (size_t i = 0; i < std::min(a.items.size(), max_items); ++i) out.push_back(value_json(a.items[i], max_items));
+            for (size_t i = 0; i < std::min(a.size(), max_items); ++i) out.push_back(value_json(a.at(i), max_items));
             return out;
         }
     }
@@ -147,8 +147,8 @@ Json value_json(const Value & v, size_t max_items) {
 std::string type_json(const Value & v) {
     if (v.type != ValueType::ValueType_array) return gguf::value_type_name(v.type);
     const Array & a = v.as_array();
-    if (a.elem_type == ValueType::ValueType_array && !a.items.empty()) return "array[" + type_json(a.items[0]) + "]";
-    return std::string("array[") + gguf::value_type_name(a.elem_type) + "]";
+    if (a.elem_type() == ValueType::ValueType_array && !a.empty()) return "array[" + type_json(a.at(0)) + "]";
+    return std::string("array[") + gguf::value_type_name(a.elem_type()) + "]";
 }
 
 std::string shape_text(const gguf::TensorInfo & t) {
@@ -168,7 +168,7 @@ void print_json(const gguf::File & f, const InfoParams & p) {
     for (const gguf::KeyValue & kv : f.metadata()) {
         meta[kv.key] = value_json(kv.value, p.max_items);
         types[kv.key] = type_json(kv.value);
-        if (kv.value.type == ValueType::ValueType_array) counts[kv.key] = kv.value.as_array().items.size();
+        if (kv.value.type == ValueType::ValueType_array) counts[kv.key] = kv.value.as_array().size();
     }
     j["metadata"] = std::move(meta);
     j["metadata_types"] = std::move(types);

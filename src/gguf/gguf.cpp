@@ -1,6 +1,8 @@
 // GGUF metadata values: type names, constructors and the checked accessors of sy::gguf::Value.
 // The file reader lives in reader.cpp, the writer in writer.cpp.
+#include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -25,7 +27,7 @@ namespace {
     msg += value_type_name(v.type);
     if (v.type == ValueType::ValueType_array) {
         msg += " of ";
-        msg += value_type_name(std::get<std::shared_ptr<Array>>(v.v)->elem_type);
+        msg += value_type_name(std::get<std::shared_ptr<Array>>(v.v)->elem_type());
     }
     throw Error(ErrorKind::ErrorKind_invalid_file, msg);
 }
@@ -124,10 +126,85 @@ Value Value::boolean(bool x) { return Value{ValueType::ValueType_bool, x}; }
 Value Value::string(std::string x) { return Value{ValueType::ValueType_string, std::move(x)}; }
 
 Value Value::array(ValueType elem_type, std::vector<Value> items) {
+    return Value{ValueType::ValueType_array, std::make_shared<Array>(elem_type, std::move(items))};
+}
+
+Value Value::owned() const {
+    if (type != ValueType::ValueType_array) return *this;
+    const Array & a = as_array();
+    std::vector<Value> items;
+    items.reserve(a.size());
+    for (size_t i = 0; i < a.size(); ++i) items.push_back(a.at(i).owned());
+    return array(a.elem_type(), std::move(items));
+}
+
+Array::Array(ValueType elem_type, std::vector<Value> items) : elem_type_(elem_type), items_(std::move(items)) {}
+
+std::shared_ptr<Array> Array::scalar_view(ValueType elem_type, const uint8_t * data, size_t n) {
+    SY_ASSERT(elem_type != ValueType::ValueType_string && elem_type != ValueType::ValueType_array);
     auto a = std::make_shared<Array>();
-    a->elem_type = elem_type;
-    a->items = std::move(items);
-    return Value{ValueType::ValueType_array, std::move(a)};
+    a->elem_type_ = elem_type;
+    a->scalars_ = data;
+    a->n_scalars_ = n;
+    a->file_backed_ = true;
+    return a;
+}
+
+std::shared_ptr<Array> Array::string_view_array(std::vector<std::string_view> strings) {
+    auto a = std::make_shared<Array>();
+    a->elem_type_ = ValueType::ValueType_string;
+    a->strings_ = std::move(strings);
+    a->file_backed_ = true;
+    return a;
+}
+
+size_t Array::size() const {
+    if (!file_backed_) return items_.size();
+    return elem_type_ == ValueType::ValueType_string ? strings_.size() : n_scalars_;
+}
+
+namespace {
+template <typename T>
+T load_le(const uint8_t * p) {
+    T x;
+    std::memcpy(&x, p, sizeof x);  // GGUF is little-endian, as is every target we build for
+    return x;
+}
+}  // namespace
+
+Value Array::at(size_t i) const {
+    if (i >= size()) throw std::out_of_range("gguf array index " + std::to_string(i) + " of " + std::to_string(size()));
+    if (!file_backed_) return items_[i];
+    if (elem_type_ == ValueType::ValueType_string) return Value::string(std::string(strings_[i]));
+    switch (elem_type_) {
+        case ValueType::ValueType_u8: return Value::u8(scalars_[i]);
+        case ValueType::ValueType_i8: return Value::i8((int8_t)scalars_[i]);
+        case ValueType::ValueType_u16: return Value::u16(load_le<uint16_t>(scalars_ + 2 * i));
+        case ValueType::ValueType_i16: return Value::i16(load_le<int16_t>(scalars_ + 2 * i));
+        case ValueType::ValueType_u32: return Value::u32(load_le<uint32_t>(scalars_ + 4 * i));
+        case ValueType::ValueType_i32: return Value::i32(load_le<int32_t>(scalars_ + 4 * i));
+        case ValueType::ValueType_f32: return Value::f32(load_le<float>(scalars_ + 4 * i));
+        case ValueType::ValueType_bool: return Value::boolean(scalars_[i] != 0);
+        case ValueType::ValueType_u64: return Value::u64(load_le<uint64_t>(scalars_ + 8 * i));
+        case ValueType::ValueType_i64: return Value::i64(load_le<int64_t>(scalars_ + 8 * i));
+        case ValueType::ValueType_f64: return Value::f64(load_le<double>(scalars_ + 8 * i));
+        case ValueType::ValueType_string:
+        case ValueType::ValueType_array: break;
+    }
+    SY_ASSERT_MSG(false, "file-backed array of an unexpected type");
+    return {};
+}
+
+std::string_view Array::string_at(size_t i, std::string_view what) const {
+    if (elem_type_ != ValueType::ValueType_string) {
+        std::string msg = "gguf: ";
+        msg += what.empty() ? std::string("value") : "key '" + std::string(what) + "'";
+        msg += std::string(": expected an array of string, got an array of ") + value_type_name(elem_type_);
+        throw Error(ErrorKind::ErrorKind_invalid_file, msg);
+    }
+    if (i >= size()) throw std::out_of_range("gguf array index " + std::to_string(i) + " of " + std::to_string(size()));
+    if (file_backed_) return strings_[i];
+    return items_[i].as_string(what);
 }
 
 Value Value::strings(const std::vector<std::string> & xs) {

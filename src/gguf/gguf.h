@@ -41,10 +41,33 @@ enum class ValueType : uint32_t {
 const char * value_type_name(ValueType t);
 
 struct Value;
-// An array value: element type plus elements (each a Value of that type; nested arrays allowed).
-struct Array {
-    ValueType elem_type = ValueType::ValueType_u8;
-    std::vector<Value> items;
+// An array value: element type plus elements (nested arrays allowed). Arrays built in memory hold one Value
+// per element; arrays of scalars or strings read from a file are views into the file's bytes instead (a
+// 152k-token vocabulary would otherwise cost tens of MiB of Values), so they stay valid while the File
+// lives. Read elements through size() / at() / string_at(), whatever the representation.
+class Array {
+public:
+    Array() = default;
+    Array(ValueType elem_type, std::vector<Value> items);
+    // A file-backed array of `n` scalars stored little-endian at `data` (elem_type not string/array).
+    static std::shared_ptr<Array> scalar_view(ValueType elem_type, const uint8_t * data, size_t n);
+    // A file-backed array of strings.
+    static std::shared_ptr<Array> string_view_array(std::vector<std::string_view> strings);
+
+    ValueType elem_type() const { return elem_type_; }
+    size_t size() const;
+    bool empty() const { return size() == 0; }
+    Value at(size_t i) const;  // throws std::out_of_range past the end
+    // Element i of an array of strings; sy::Error(invalid_file) naming `what` when the elements are not strings.
+    std::string_view string_at(size_t i, std::string_view what = "") const;
+
+private:
+    ValueType elem_type_ = ValueType::ValueType_u8;
+    std::vector<Value> items_;               // in-memory representation
+    std::vector<std::string_view> strings_;  // file-backed strings
+    const uint8_t * scalars_ = nullptr;      // file-backed scalars: n_scalars_ elements, little-endian
+    size_t n_scalars_ = 0;
+    bool file_backed_ = false;
 };
 
 // One metadata value. Integers are kept in their declared type (so a writer round-trips them exactly).
@@ -59,6 +82,10 @@ struct Value {
     bool as_bool(std::string_view what = "") const;
     const std::string & as_string(std::string_view what = "") const;
     const Array & as_array(std::string_view what = "") const;
+
+    // A deep copy that does not point into any File (file-backed arrays become in-memory ones): what a
+    // Writer stores, so it may outlive the file it copied from.
+    Value owned() const;
 
     static Value u8(uint8_t x);
     static Value i8(int8_t x);

@@ -103,6 +103,18 @@ public:
         return s;
     }
 
+    // Like read_string, without a copy: the view points into the file bytes.
+    std::string_view read_string_view(const char * field) {
+        const size_t at = pos_;
+        const uint64_t n = read<uint64_t>(field);
+        if (n > remaining())
+            fail(std::string(field) + " length " + std::to_string(n) + " at offset " + std::to_string(at) +
+                 " exceeds the " + std::to_string(remaining()) + " bytes left in the file");
+        std::string_view s(reinterpret_cast<const char *>(data_ + pos_), (size_t)n);
+        pos_ += (size_t)n;
+        return s;
+    }
+
     ValueType read_value_type(const char * field) {
         const size_t at = pos_;
         const uint32_t t = read<uint32_t>(field);
@@ -154,6 +166,22 @@ public:
             fail("array count " + std::to_string(count) + " at offset " + std::to_string(count_at) +
                      " brings the metadata over the limit of " + std::to_string(kMaxMetadataItems) + " array items",
                  ErrorKind::ErrorKind_limit);
+        // Scalars and strings stay in the file (views); only nested arrays are parsed into Values.
+        if (elem == ValueType::ValueType_string) {
+            std::vector<std::string_view> strings;
+            strings.reserve((size_t)count);
+            for (uint64_t i = 0; i < count; ++i) strings.push_back(read_string_view("string value"));
+            return Value{ValueType::ValueType_array, Array::string_view_array(std::move(strings))};
+        }
+        if (elem != ValueType::ValueType_array) {
+            const size_t start = pos_;
+            if (elem == ValueType::ValueType_bool) {
+                for (uint64_t i = 0; i < count; ++i) read_value(elem, depth);  // checks each is 0 or 1
+            } else {
+                pos_ += (size_t)count * min_value_bytes(elem);  // count <= max_count: fits the file
+            }
+            return Value{ValueType::ValueType_array, Array::scalar_view(elem, data_ + start, (size_t)count)};
+        }
         std::vector<Value> items;
         items.reserve((size_t)count);
         for (uint64_t i = 0; i < count; ++i) items.push_back(read_value(elem, depth));

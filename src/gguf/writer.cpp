@@ -156,11 +156,12 @@ void put_value(Sink & out, const Value & v, const std::string & key) {
         case ValueType::ValueType_string: out.put_string(std::get<std::string>(v.v)); break;
         case ValueType::ValueType_array: {
             const Array & a = *std::get<std::shared_ptr<Array>>(v.v);
-            out.put_le<uint32_t>((uint32_t)a.elem_type);
-            out.put_le<uint64_t>(a.items.size());
-            for (const Value & item : a.items) {
-                if (item.type != a.elem_type)
-                    bad_arg("key '" + key + "': array of " + value_type_name(a.elem_type) + " holds a " +
+            out.put_le<uint32_t>((uint32_t)a.elem_type());
+            out.put_le<uint64_t>(a.size());
+            for (size_t i = 0; i < a.size(); ++i) {
+                const Value item = a.at(i);
+                if (item.type != a.elem_type())
+                    bad_arg("key '" + key + "': array of " + value_type_name(a.elem_type()) + " holds a " +
                             value_type_name(item.type));
                 put_value(out, item, key);
             }
@@ -273,6 +274,7 @@ Writer::Writer() : impl_(std::make_unique<Impl>()) {}
 Writer::~Writer() = default;
 
 void Writer::set(std::string key, Value value) {
+    value = value.owned();
     for (KeyValue & kv : impl_->metadata) {
         if (kv.key == key) {
             kv.value = std::move(value);

@@ -189,23 +189,24 @@ Vocab load_vocab(const gguf::File & file) {
 
     const gguf::Array * tokens = file.get_array("tokenizer.ggml.tokens");
     if (tokens == nullptr) throw Error(ErrorKind::ErrorKind_invalid_file, "no tokenizer.ggml.tokens in '" + file.path() + "'");
-    v.text_.reserve(tokens->items.size());
-    for (const auto & t : tokens->items) v.text_.push_back(t.as_string("tokenizer.ggml.tokens"));
+    v.text_.reserve(tokens->size());
+    for (size_t i = 0; i < tokens->size(); ++i) v.text_.emplace_back(tokens->string_at(i, "tokenizer.ggml.tokens"));
 
     if (const gguf::Array * types = file.get_array("tokenizer.ggml.token_type")) {
-        v.type_.reserve(types->items.size());
-        for (const auto & t : types->items) {
-            const int64_t x = t.as_i64("tokenizer.ggml.token_type");
+        v.type_.reserve(types->size());
+        for (size_t i = 0; i < types->size(); ++i) {
+            const int64_t x = types->at(i).as_i64("tokenizer.ggml.token_type");
             v.type_.push_back(x >= 0 && x <= 6 ? (TokenType)x : TokenType::TokenType_undefined);
         }
     }
     if (const gguf::Array * scores = file.get_array("tokenizer.ggml.scores")) {
-        v.scores_.reserve(scores->items.size());
-        for (const auto & s : scores->items) v.scores_.push_back((float)s.as_f64("tokenizer.ggml.scores"));
+        v.scores_.reserve(scores->size());
+        for (size_t i = 0; i < scores->size(); ++i)
+            v.scores_.push_back((float)scores->at(i).as_f64("tokenizer.ggml.scores"));
     }
     if (const gguf::Array * merges = file.get_array("tokenizer.ggml.merges")) {
-        v.merges_.reserve(merges->items.size());
-        for (const auto & m : merges->items) v.merges_.push_back(m.as_string("tokenizer.ggml.merges"));
+        v.merges_.reserve(merges->size());
+        for (size_t i = 0; i < merges->size(); ++i) v.merges_.emplace_back(merges->string_at(i, "tokenizer.ggml.merges"));
     } else if (!spm) {
         throw Error(ErrorKind::ErrorKind_invalid_file, "gpt2 tokenizer without tokenizer.ggml.merges in '" + file.path() + "'");
     }

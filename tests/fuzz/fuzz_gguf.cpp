@@ -31,8 +31,9 @@ uint64_t touch(const Value & v) {
         case ValueType::ValueType_array: {
             uint64_t h = 7;
             const sy::gguf::Array & a = v.as_array();
-            for (const Value & item : a.items) {
-                if (item.type != a.elem_type) finding("array item type differs from element type");
+            for (size_t i = 0; i < a.size(); ++i) {
+                const Value item = a.at(i);
+                if (item.type != a.elem_type()) finding("array item type differs from element type");
                 h = h * 31 + touch(item);
             }
             return h;
@@ -53,9 +54,9 @@ bool same(const Value & a, const Value & b) {
     if (a.type == ValueType::ValueType_array) {
         const auto & x = a.as_array();
         const auto & y = b.as_array();
-        if (x.elem_type != y.elem_type || x.items.size() != y.items.size()) return false;
-        for (size_t i = 0; i < x.items.size(); ++i)
-            if (!same(x.items[i], y.items[i])) return false;
+        if (x.elem_type() != y.elem_type() || x.size() != y.size()) return false;
+        for (size_t i = 0; i < x.size(); ++i)
+            if (!same(x.at(i), y.at(i))) return false;
         return true;
     }
     if (a.type == ValueType::ValueType_f32 || a.type == ValueType::ValueType_f64) {

@@ -134,9 +134,9 @@ TEST(GgufCorrupt, NestedArrayDepthBomb) {
     for (int i = 0; i < 15; ++i) ok.u32(kTypeArray).u64(1);
     ok.u32(kTypeU8).u64(1).u8(42);
     const File g = File::from_memory(ok.b.data(), ok.b.size());
-    const Value * v = g.find("deep");
-    for (int i = 0; i < 15; ++i) v = &v->as_array().items.at(0);
-    EXPECT_EQ(v->as_array().items.at(0).as_u64(), 42u);
+    Value v = *g.find("deep");
+    for (int i = 0; i < 15; ++i) v = v.as_array().at(0);
+    EXPECT_EQ(v.as_array().at(0).as_u64(), 42u);
 }
 
 TEST(GgufCorrupt, BadValueTypesAndBools) {

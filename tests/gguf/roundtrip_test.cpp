@@ -30,9 +30,9 @@ void expect_same(const Value & a, const Value & b, const std::string & where) {
         }
         case ValueType::ValueType_array: {
             const Array & x = a.as_array(), & y = b.as_array();
-            ASSERT_EQ(x.elem_type, y.elem_type) << where;
-            ASSERT_EQ(x.items.size(), y.items.size()) << where;
-            for (size_t i = 0; i < x.items.size(); ++i) expect_same(x.items[i], y.items[i], where + "[" + std::to_string(i) + "]");
+            ASSERT_EQ(x.elem_type(), y.elem_type()) << where;
+            ASSERT_EQ(x.size(), y.size()) << where;
+            for (size_t i = 0; i < x.size(); ++i) expect_same(x.at(i), y.at(i), where + "[" + std::to_string(i) + "]");
             break;
         }
         default: EXPECT_TRUE(a.v == b.v) << where; break;
@@ -315,8 +315,8 @@ TEST(GgufReader, ReadsVersion2) {
     EXPECT_EQ(g.get_u64("llama.block_count"), 2u);
     const Array * scores = g.get_array("tokenizer.ggml.scores");
     ASSERT_NE(scores, nullptr);
-    ASSERT_EQ(scores->items.size(), 2u);
-    EXPECT_EQ(scores->items[1].as_f64(), 0.25);
+    ASSERT_EQ(scores->size(), 2u);
+    EXPECT_EQ(scores->at(1).as_f64(), 0.25);
     ASSERT_EQ(g.tensors().size(), 2u);
     const TensorInfo * emb = g.find_tensor("token_embd.weight");
     ASSERT_NE(emb, nullptr);
@@ -372,7 +372,7 @@ TEST(GgufValue, AccessorsConvertAndReportMismatches) {
     EXPECT_EQ(Value::u64(1ull << 40).as_f64(), 1099511627776.0);
     EXPECT_TRUE(Value::boolean(true).as_bool());
     EXPECT_EQ(Value::string("s").as_string(), "s");
-    EXPECT_EQ(Value::strings({"a", "b"}).as_array().items.size(), 2u);
+    EXPECT_EQ(Value::strings({"a", "b"}).as_array().size(), 2u);
 
     auto expect_msg = [](auto fn, const std::string & needle) {
         try {
