@@ -185,21 +185,33 @@ void Model::pack_weights() {
         uint8_t * buf = (uint8_t *)std::aligned_alloc(64, (bytes + 63) & ~(size_t)63);
         if (!buf) throw Error(ErrorKind::ErrorKind_io, "out of memory packing weights of " + file_.path());
         packed_.emplace_back(buf, std::free);
-        // Large tensors are packed by two threads (rows split in halves); packing is a memory copy.
+        // Packed in slices of about 8 MiB of source rows, each slice's mapped pages dropped once copied, so
+        // the resident size never holds a whole large tensor twice (the tied 152k-row output head of a Qwen
+        // model is ~75 MiB). The mapping is read-only and file-backed: dropping pages only lowers the resident
+        // size (a later row lookup reads them back from the file). Big slices are split over two threads.
         const int64_t groups = matmul_pack_groups(v->n_out);
-        if (bytes >= ((size_t)8 << 20) && std::thread::hardware_concurrency() > 1) {
-            std::thread helper([&] { matmul_pack(*v, buf, groups / 2, groups); });
-            matmul_pack(*v, buf, 0, groups / 2);
-            helper.join();
-        } else {
-            matmul_pack(*v, buf, 0, groups);
+        const size_t group_src_bytes = (size_t)kPackRows * v->row_stride;
+        const int64_t slice = std::max<int64_t>(1, (int64_t)(((size_t)8 << 20) / std::max<size_t>(group_src_bytes, 1)));
+        const bool two_threads = bytes >= ((size_t)8 << 20) && std::thread::hardware_concurrency() > 1;
+        uintptr_t dropped = ((uintptr_t)v->data + page - 1) & ~(uintptr_t)(page - 1);
+        for (int64_t g0 = 0; g0 < groups; g0 += slice) {
+            const int64_t g1 = std::min(groups, g0 + slice);
+            if (two_threads && g1 - g0 > 1) {
+                const int64_t mid = g0 + (g1 - g0) / 2;
+                std::thread helper([&] { matmul_pack(*v, buf, mid, g1); });
+                matmul_pack(*v, buf, g0, mid);
+                helper.join();
+            } else {
+                matmul_pack(*v, buf, g0, g1);
+            }
+            const int64_t rows_done = std::min<int64_t>(v->n_out, g1 * kPackRows);
+            const uintptr_t hi = ((uintptr_t)v->data + (size_t)rows_done * v->row_stride) & ~(uintptr_t)(page - 1);
+            if (hi > dropped) {
+                madvise((void *)dropped, hi - dropped, MADV_DONTNEED);
+                dropped = hi;
+            }
         }
         v->packed = buf;
-        // The mapping is read-only and file-backed: dropping its pages only lowers the resident size (a later
-        // row lookup reads them back from the file).
-        const uintptr_t lo = ((uintptr_t)v->data + page - 1) & ~(uintptr_t)(page - 1);
-        const uintptr_t hi = ((uintptr_t)v->data + (size_t)v->n_out * v->row_stride) & ~(uintptr_t)(page - 1);
-        if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
     }
 }
 
