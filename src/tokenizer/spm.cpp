@@ -90,14 +90,14 @@ public:
 private:
     // The piece `s` may be produced by merging (see the design note).
     const TokenId * mergeable(std::string_view s) const {
-        const auto it = vocab_.index_.find(s);
-        if (it == vocab_.index_.end()) return nullptr;
-        const TokenType t = vocab_.token_type(it->second);
+        const TokenId * id = vocab_.index_.find(s, vocab_.text_);
+        if (id == nullptr) return nullptr;
+        const TokenType t = vocab_.token_type(*id);
         if (t != TokenType::TokenType_normal && t != TokenType::TokenType_user_defined &&
             t != TokenType::TokenType_undefined) {
             return nullptr;
         }
-        return &it->second;
+        return id;
     }
 
     struct Session {

@@ -92,10 +92,33 @@ bool is_special_type(TokenType t) {
 
 }  // namespace
 
+void Vocab::TextIndex::build(const std::vector<std::string> & text) {
+    size_t cap = 16;
+    while (cap < 2 * text.size()) cap *= 2;
+    slots_.assign(cap, kEmptySlot);
+    n_keys_ = 0;
+    const size_t mask = cap - 1;
+    for (size_t id = 0; id < text.size(); ++id) {
+        size_t i = TextHash{}(text[id]) & mask;
+        while (slots_[i] != kEmptySlot && text[(size_t)slots_[i]] != text[id]) i = (i + 1) & mask;
+        if (slots_[i] == kEmptySlot) ++n_keys_;
+        slots_[i] = (TokenId)id;  // a later equal text replaces the earlier one
+    }
+}
+
+const TokenId * Vocab::TextIndex::find(std::string_view s, const std::vector<std::string> & text) const {
+    if (slots_.empty()) return nullptr;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = TextHash{}(s) & mask;; i = (i + 1) & mask) {
+        if (slots_[i] == kEmptySlot) return nullptr;
+        if (text[(size_t)slots_[i]] == s) return &slots_[i];
+    }
+}
+
 std::optional<TokenId> Vocab::find(std::string_view text) const {
-    const auto it = index_.find(text);
-    if (it == index_.end()) return std::nullopt;
-    return it->second;
+    const TokenId * id = index_.find(text, text_);
+    if (id == nullptr) return std::nullopt;
+    return *id;
 }
 
 bool Vocab::is_control(TokenId id) const {
@@ -118,12 +141,9 @@ void Vocab::finalize() {
         throw Error(ErrorKind::ErrorKind_invalid_file, "tokenizer.ggml.scores has " + std::to_string(scores_.size()) +
                                                            " entries for " + std::to_string(n) + " tokens");
     }
-    index_.clear();
-    index_.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; ++i)
         if (text_[i].empty()) text_[i] = "[EMPTY_" + std::to_string(i) + "]";
-        index_[text_[i]] = (TokenId)i;
-    }
+    index_.build(text_);
 
     for (const auto & sk : kSpecialKeys) {  // ids outside the vocabulary are dropped
         auto & id = special_.*sk.field;
