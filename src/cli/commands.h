@@ -17,5 +17,7 @@ void add_dataset_generate(CLI::App & dataset);  // switchyard dataset generate /
 
 void add_traces(CLI::App & app);             // switchyard traces import / export / stats
 void add_dataset_build(CLI::App & dataset);  // switchyard dataset build
+void add_serve(CLI::App & app);              // switchyard serve
+void add_task_api(CLI::App & app);           // switchyard task-api (the example agent's tool backend)
 
 }  // namespace sy::cli

@@ -27,6 +27,8 @@ int main(int argc, char ** argv) {
     sy::cli::add_dataset_generate(*dataset);
     sy::cli::add_dataset_build(*dataset);
     sy::cli::add_traces(app);
+    sy::cli::add_serve(app);
+    sy::cli::add_task_api(app);
 
     try {
         app.parse(argc, argv);
