@@ -125,6 +125,7 @@ std::optional<int64_t> opt_int(const ojson & body, const char * key, int64_t lo,
     if (!v) return std::nullopt;
     if (v->is_number_float()) {
         const double d = v->get<double>();
+        if (!(d >= -9.2e18 && d <= 9.2e18)) bad_request(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
         if (d != (double)(int64_t)d) bad_request(key, "must be an integer");
     } else if (!v->is_number()) {
         bad_request(key, "must be an integer");

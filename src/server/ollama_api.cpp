@@ -2,7 +2,8 @@
 // GET /api/version. Differences from the OpenAI routes: streaming is on unless "stream": false and is NDJSON
 // (one JSON object per line, the last with "done": true and the timing counters in nanoseconds); tool-call
 // arguments are JSON objects, not strings; sampling settings come in "options"; "format" is "json" or a
-// JSON Schema; keep_alive is accepted and ignored (models stay loaded); images are refused.
+// JSON Schema; keep_alive is accepted and ignored (models stay loaded); images are refused. Extension:
+// /api/chat takes OpenAI's "tool_choice" (Ollama has none), so a client can require a tool call.
 #include <httplib.h>
 
 #include "chat/chat_format.h"
@@ -96,7 +97,9 @@ ParsedOllama parse_chat(ServerContext & ctx, const ojson & body) {
     p.req.messages = chat::parse_messages(to_openai_messages(body["messages"]));
     if (p.req.messages.empty()) bad_request("messages", "must hold at least one message");
     p.req.tools = body.contains("tools") && !body["tools"].is_null() ? body["tools"] : ojson::array();
-    check_tools(ctx, p.req.tools, nullptr, true);
+    // Extension: OpenAI's tool_choice ("auto" | "none" | "required" | {"type":"function",...}).
+    p.req.tool_choice = body.contains("tool_choice") ? body["tool_choice"] : ojson(nullptr);
+    check_tools(ctx, p.req.tools, p.req.tool_choice, true);
     return p;
 }
 
@@ -275,9 +278,10 @@ std::vector<providers::ModelEntry> servable_models(ServerContext & ctx) {
     return out;
 }
 
+// Models, adapters and the role aliases ("router" routes, as on /v1/models).
 void handle_tags(ServerContext & ctx, httplib::Response & res) {
     ojson models = ojson::array();
-    for (const auto & m : servable_models(ctx)) models.push_back(ollama_entry(m));
+    for (const auto & m : ctx.gateway.models()) models.push_back(ollama_entry(m));
     res.set_content(dump_json({{"models", models}}), "application/json");
 }
 

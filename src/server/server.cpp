@@ -60,6 +60,7 @@ struct Server::Impl {
         http.set_read_timeout(30, 0);
         http.set_write_timeout(30, 0);
         http.set_keep_alive_max_count(1000);
+        http.set_keep_alive_timeout(2);  // idle connections also delay shutdown by up to this long
         http.set_tcp_nodelay(true);
 
         agent::Metrics & m = gateway.metrics();
