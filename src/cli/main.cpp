@@ -29,6 +29,7 @@ int main(int argc, char ** argv) {
     sy::cli::add_traces(app);
     sy::cli::add_serve(app);
     sy::cli::add_task_api(app);
+    sy::cli::add_eval(app);
 
     try {
         app.parse(argc, argv);
