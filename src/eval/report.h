@@ -42,7 +42,8 @@ struct EvalReport {
     std::vector<Mistake> mistakes;
 };
 
-// The first `max` examples that are not correct (ExampleOutcome::correct), in data order.
+// The first `max` examples that are not correct (ExampleOutcome::correct), in data order; each text is
+// cut to 300 bytes.
 std::vector<Mistake> collect_mistakes(const std::vector<ExampleOutcome> & outcomes, size_t max);
 
 nlohmann::ordered_json report_to_json(const EvalReport & r);

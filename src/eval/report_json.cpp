@@ -12,6 +12,14 @@ namespace {
 
 ojson opt(const std::optional<double> & v) { return v ? ojson(*v) : ojson(nullptr); }
 
+// At most max_bytes of s, cut at a UTF-8 character boundary, "..." marking a cut.
+std::string clip(const std::string & s, size_t max_bytes) {
+    if (s.size() <= max_bytes) return s;
+    size_t n = max_bytes;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) --n;
+    return s.substr(0, n) + "...";
+}
+
 std::string render_calls(const std::vector<Call> & calls) {
     std::string s;
     for (const Call & c : calls) s += (s.empty() ? "" : "; ") + c.name + " " + c.arguments.dump();
@@ -145,6 +153,9 @@ std::vector<Mistake> collect_mistakes(const std::vector<ExampleOutcome> & outcom
             case PredictionKind::PredictionKind_malformed: m.predicted = "(malformed) " + p.text; break;
             case PredictionKind::PredictionKind_error: m.predicted = "(error) " + p.text; break;
         }
+        m.request = clip(m.request, 300);
+        m.expected = clip(m.expected, 300);
+        m.predicted = clip(m.predicted, 300);
         m.confidence = o.confidence;
         out.push_back(std::move(m));
     }
