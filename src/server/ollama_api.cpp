@@ -3,7 +3,8 @@
 // (one JSON object per line, the last with "done": true and the timing counters in nanoseconds); tool-call
 // arguments are JSON objects, not strings; sampling settings come in "options"; "format" is "json" or a
 // JSON Schema; keep_alive is accepted and ignored (models stay loaded); images are refused. Extension:
-// /api/chat takes OpenAI's "tool_choice" (Ollama has none), so a client can require a tool call.
+// /api/chat takes OpenAI's "tool_choice" and "parallel_tool_calls" (Ollama has neither), so a client can
+// require exactly one tool call.
 #include <httplib.h>
 
 #include "chat/chat_format.h"
@@ -97,9 +98,11 @@ ParsedOllama parse_chat(ServerContext & ctx, const ojson & body) {
     p.req.messages = chat::parse_messages(to_openai_messages(body["messages"]));
     if (p.req.messages.empty()) bad_request("messages", "must hold at least one message");
     p.req.tools = body.contains("tools") && !body["tools"].is_null() ? body["tools"] : ojson::array();
-    // Extension: OpenAI's tool_choice ("auto" | "none" | "required" | {"type":"function",...}).
+    // Extensions: OpenAI's tool_choice ("auto" | "none" | "required" | {"type":"function",...}) and
+    // parallel_tool_calls (default true, as Ollama allows several calls).
     p.req.tool_choice = body.contains("tool_choice") ? body["tool_choice"] : ojson(nullptr);
-    check_tools(ctx, p.req.tools, p.req.tool_choice, true);
+    p.req.parallel_tool_calls = opt_bool(body, "parallel_tool_calls").value_or(true);
+    check_tools(ctx, p.req.tools, p.req.tool_choice, p.req.parallel_tool_calls);
     return p;
 }
 
