@@ -54,7 +54,11 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
         const bool want_call = !want.tool_calls.empty();
         ev.n_calls += want_call;
         bool tool_ok = false, args_ok = false;
-        if (parsed && !want_call) tool_ok = got.tool_calls.empty();
+        ev.invalid += !parsed;
+        if (parsed && !want_call) {
+            tool_ok = got.tool_calls.empty();
+            ev.false_calls += !tool_ok;
+        }
         if (parsed && want_call && got.tool_calls.size() == want.tool_calls.size()) {
             tool_ok = args_ok = true;
             for (size_t i = 0; i < got.tool_calls.size(); ++i) {
