@@ -9,6 +9,10 @@ packages=(
   libyaml-cpp-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libssl-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev postgresql
 )
+# The client tests (scripts/test-clients.sh) need node and npm; a node installed another way is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 if [[ "${SWITCHYARD_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<<"$SWITCHYARD_SETUP_EXTRA"
   packages+=("${extra[@]}")
