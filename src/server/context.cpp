@@ -228,6 +228,10 @@ std::string resolve_model(ServerContext & ctx, const std::string & name, agent::
     if (name.empty()) return name;
     for (const char * r : kRoles)
         if (name == r) return name;
+    if (ctx.gateway.provider(name)) {  // a configured model: no need to list adapters
+        opts.force_model = name;
+        return name;
+    }
     const auto entries = ctx.gateway.models();
     auto find = [&](const std::string & n) -> const providers::ModelEntry * {
         for (const auto & e : entries)
