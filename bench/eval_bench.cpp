@@ -3,7 +3,7 @@
 // measured is the evaluator's — request building, judging, bookkeeping — and then the metrics and both
 // reports. Compare the per-example figure with a model's latency (tens of ms for the smallest router).
 //
-//   eval_bench [N=10000] [CONCURRENCY=1]
+//   eval_bench [N=10000] [CONCURRENCY=1] [REPORT.html]   (the report shows what the charts look like)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -88,6 +88,7 @@ int main(int argc, char ** argv) {
     const std::string html = sy::eval::report_to_html(r);
     const double html_ms = ms_since(t0);
 
+    if (argc > 3) std::ofstream(argv[3], std::ios::binary) << html;
     std::printf("eval_bench: %lld examples, concurrency %d\n", (long long)n, concurrency);
     std::printf("  harness (request + judge + bookkeeping): %.1f ms total, %.1f us per example\n", harness_ms,
                 1000.0 * harness_ms / (double)std::max<int64_t>(1, n));

@@ -43,7 +43,14 @@ std::string plain(const std::optional<double> & v, int prec = 4) { return v ? nu
 // Plot area of every line/bar chart: 480 x 300 with margins for axes.
 constexpr double W = 480, H = 300, ML = 56, MR = 16, MT = 16, MB = 44;
 double px(double x01) { return ML + x01 * (W - ML - MR); }
-double py(double y01) { return H - MB - y01 * (H - MT - MB); }
+// y in [lo, 1] (lo > 0 zooms in on the range accuracies live in).
+double py(double y, double lo = 0.0) { return H - MB - (y - lo) / (1.0 - lo) * (H - MT - MB); }
+
+std::string sig(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+}
 
 std::string svg_open(const std::string & cls, const std::string & title, double w = W, double h = H) {
     return "<svg class=\"" + cls + "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(w, 0) + "\" height=\"" + num(h, 0) +
@@ -64,19 +71,19 @@ std::string rect(double x, double y, double w, double h, const std::string & sty
     return tip.empty() ? s + "/>" : s + "><title>" + esc(tip) + "</title></rect>";
 }
 
-// Axes with ticks at 0, 0.25, ..., 1 on both (unit square charts) or custom x labels.
-std::string unit_axes(const std::string & xlabel, const std::string & ylabel) {
+// Axes with ticks at five even steps: x over [0, 1], y over [ylo, 1].
+std::string unit_axes(const std::string & xlabel, const std::string & ylabel, double ylo = 0.0) {
     std::string s;
-    s += line(px(0), py(0), px(1), py(0), "stroke=\"#333\"");
-    s += line(px(0), py(0), px(0), py(1), "stroke=\"#333\"");
+    s += line(px(0), py(ylo, ylo), px(1), py(ylo, ylo), "stroke=\"#333\"");
+    s += line(px(0), py(ylo, ylo), px(0), py(1, ylo), "stroke=\"#333\"");
     for (int i = 0; i <= 4; ++i) {
-        const double t = i / 4.0;
-        s += line(px(t), py(0), px(t), py(0) + 4, "stroke=\"#333\"") + text(px(t), py(0) + 16, num(t, 2));
-        s += line(px(0) - 4, py(t), px(0), py(t), "stroke=\"#333\"") + text(px(0) - 7, py(t) + 4, num(t, 2), "end");
-        if (i > 0) s += line(px(0), py(t), px(1), py(t), "stroke=\"#eee\"");
+        const double t = i / 4.0, y = ylo + t * (1.0 - ylo);
+        s += line(px(t), py(ylo, ylo), px(t), py(ylo, ylo) + 4, "stroke=\"#333\"") + text(px(t), py(ylo, ylo) + 16, num(t, 2));
+        s += line(px(0) - 4, py(y, ylo), px(0), py(y, ylo), "stroke=\"#333\"") + text(px(0) - 7, py(y, ylo) + 4, num(y, 3), "end");
+        if (i > 0) s += line(px(0), py(y, ylo), px(1), py(y, ylo), "stroke=\"#eee\"");
     }
     s += text(px(0.5), H - 6, xlabel);
-    s += "<text transform=\"translate(14," + num(py(0.5), 1) + ") rotate(-90)\" text-anchor=\"middle\">" + esc(ylabel) + "</text>";
+    s += "<text transform=\"translate(14," + num(py(0.5)) + ") rotate(-90)\" text-anchor=\"middle\">" + esc(ylabel) + "</text>";
     return s;
 }
 
@@ -137,19 +144,25 @@ std::string reliability_svg(const Calibration & c) {
 
 std::string coverage_svg(const Metrics & m) {
     if (m.coverage_curve.empty()) return no_data("coverage-accuracy", "Coverage-accuracy curve", "no confidence available for this model");
+    // The y axis starts a little below the lowest accuracy on the curve (or the target), in steps of 0.1.
+    double lowest = m.target_accuracy;
+    for (const CoveragePoint & p : m.coverage_curve) lowest = std::min(lowest, p.accuracy);
+    const double lo = std::clamp(std::floor((lowest - 0.02) * 10.0) / 10.0, 0.0, 0.9);
+    auto y = [&](double v) { return py(v, lo); };
     std::string s = svg_open("coverage-accuracy", "Coverage-accuracy curve");
-    s += unit_axes("coverage (share answered locally)", "accuracy of the answered");
-    s += line(px(0), py(m.target_accuracy), px(1), py(m.target_accuracy), "stroke=\"#d04a4a\" stroke-dasharray=\"4 3\"");
-    s += text(px(0) + 4, py(m.target_accuracy) - 4, "target " + num(m.target_accuracy, 3), "start", " fill=\"#d04a4a\" font-size=\"11\"");
-    std::string pts = num(px(0), 1) + "," + num(py(m.coverage_curve.front().accuracy), 1);
-    for (const CoveragePoint & p : thin_curve(m.coverage_curve, 400)) pts += " " + num(px(p.coverage), 1) + "," + num(py(p.accuracy), 1);
+    s += unit_axes("coverage (share answered locally)", "accuracy of the answered", lo);
+    s += line(px(0), y(m.target_accuracy), px(1), y(m.target_accuracy), "stroke=\"#d04a4a\" stroke-dasharray=\"4 3\"");
+    s += text(px(1) - 4, y(m.target_accuracy) + 14, "target " + num(m.target_accuracy, 3), "end", " fill=\"#d04a4a\" font-size=\"11\"");
+    std::string pts = num(px(0), 1) + "," + num(y(m.coverage_curve.front().accuracy), 1);
+    for (const CoveragePoint & p : thin_curve(m.coverage_curve, 400)) pts += " " + num(px(p.coverage), 1) + "," + num(y(p.accuracy), 1);
     s += "<polyline fill=\"none\" stroke=\"#4a7bd0\" stroke-width=\"2\" points=\"" + pts + "\"/>";
     if (m.recommended) {
         const CoveragePoint & r = *m.recommended;
-        s += "<circle cx=\"" + num(px(r.coverage), 1) + "\" cy=\"" + num(py(r.accuracy), 1) +
+        s += "<circle cx=\"" + num(px(r.coverage), 1) + "\" cy=\"" + num(y(r.accuracy), 1) +
              "\" r=\"5\" fill=\"none\" stroke=\"#d04a4a\" stroke-width=\"2\"><title>threshold " + num(r.threshold, 4) + ": coverage " +
              num(r.coverage, 3) + ", accuracy " + num(r.accuracy, 3) + "</title></circle>";
-        s += text(px(r.coverage), py(r.accuracy) + 18, "t=" + num(r.threshold, 3), r.coverage > 0.8 ? "end" : "middle", " font-size=\"11\"");
+        s += text(px(r.coverage) + (r.coverage > 0.8 ? -8 : 8), y(r.accuracy) + 18, "threshold " + num(r.threshold, 3),
+                  r.coverage > 0.8 ? "end" : "start", " font-size=\"11\"");
     }
     return s + "</svg>";
 }
@@ -166,11 +179,11 @@ std::string latency_svg(const Histogram & h) {
         const double y = py((double)h.counts[b] / (double)peak);
         const double lo = h.lower + width * (double)b;
         s += rect(x0, y, x1 - x0, py(0) - y, "fill=\"#4a7bd0\"",
-                  num(lo, 1) + "-" + num(lo + width, 1) + " ms: " + std::to_string(h.counts[b]));
+                  sig(lo) + "-" + sig(lo + width) + " ms: " + std::to_string(h.counts[b]));
     }
     for (int i = 0; i <= 4; ++i) {
         const double t = i / 4.0;
-        s += line(px(t), py(0), px(t), py(0) + 4, "stroke=\"#333\"") + text(px(t), py(0) + 16, num(h.lower + t * (h.upper - h.lower), 1));
+        s += line(px(t), py(0), px(t), py(0) + 4, "stroke=\"#333\"") + text(px(t), py(0) + 16, sig(h.lower + t * (h.upper - h.lower)));
     }
     s += text(px(0) - 7, py(1) + 4, std::to_string(peak), "end") + text(px(0) - 7, py(0) + 4, "0", "end");
     s += text(px(0.5), H - 6, "latency (ms)");
