@@ -228,7 +228,7 @@ std::string resolve_model(ServerContext & ctx, const std::string & name, agent::
     if (name.empty()) return name;
     for (const char * r : kRoles)
         if (name == r) return name;
-    if (ctx.gateway.provider(name)) {  // a configured model: no need to list adapters
+    if (name.find(':') == std::string::npos && ctx.gateway.provider(name)) {  // a configured model: no adapter listing
         opts.force_model = name;
         return name;
     }
