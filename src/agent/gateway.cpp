@@ -8,6 +8,11 @@
 // them on prices.cloud_model (what the request costs, or would have cost, on the cloud), cost_local_usd
 // prices every local call (a rejected router run included) at the local rate.
 //
+// Agent loop (execute_tools): while the answer calls only tools that have executors, run them, append the
+// assistant turn and the tool results, and call again (at most router.max_agent_steps calls). A forced
+// tool_choice ("required" or a named function) becomes "auto" after the first executed step, as agent
+// SDKs do, or every step would be forced to call a tool again.
+//
 // A shadowed request's trace is written when its shadow finishes (flush_traces() waits for both).
 #include "agent/gateway_impl.h"
 
@@ -216,6 +221,8 @@ AgentResult Gateway::chat(ChatRequest req, const RequestOptions & opts, const pr
                 if (!t || !t->executor) all_executable = false;
             }
             if (!all_executable) break;  // the client executes the calls it owns
+            // A forced tool choice applied to the first call only; kept, it would force a call on every step.
+            if (!req.tool_choice.is_null() && !(req.tool_choice.is_string() && req.tool_choice == "none")) req.tool_choice = "auto";
             req.messages.push_back(last.response.message);
             out.executed.push_back(last.response.message);
             for (const auto & c : calls) {
@@ -326,8 +333,9 @@ std::vector<providers::ModelEntry> Gateway::models() const {
         if (!t) continue;
         providers::ModelEntry e;
         e.id = r;
-        e.kind = t.provider->is_local() ? "local" : "remote";
-        e.details = {{"alias_of", t.model}};
+        e.kind = "alias";  // a role name; the pipeline decides per request (parent: the role's model)
+        e.parent = t.model;
+        e.details = {{"alias_of", t.model}, {"model_kind", t.provider->is_local() ? "local" : "remote"}};
         out.push_back(std::move(e));
     }
     return out;

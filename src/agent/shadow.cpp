@@ -2,6 +2,7 @@
 // to the fallback after the client has its answer, the comparison of the two answers, and the scalar
 // router confidence with its parts for traces.
 #include <algorithm>
+#include <cmath>
 
 #include "agent/gateway_impl.h"
 
@@ -67,6 +68,16 @@ void BackgroundRunner::loop() {
 
 namespace {
 
+// Integral floats become integers (1.0 and 1 are the same argument), recursively.
+void normalize_numbers(nlohmann::json & j) {
+    if (j.is_number_float()) {
+        const double d = j.get<double>();
+        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) j = (int64_t)d;
+    } else if (j.is_structured()) {
+        for (auto & v : j) normalize_numbers(v);
+    }
+}
+
 // The calls as sorted (name, canonical arguments) pairs: nlohmann::json (not ordered_json) sorts object keys,
 // so equal objects dump equally whatever their key order.
 std::vector<std::pair<std::string, std::string>> canonical_calls(const chat::Message & m) {
@@ -74,6 +85,7 @@ std::vector<std::pair<std::string, std::string>> canonical_calls(const chat::Mes
     for (const auto & c : m.tool_calls) {
         nlohmann::json args = c.arguments.is_string() ? nlohmann::json::parse(c.arguments.get<std::string>(), nullptr, false)
                                                       : nlohmann::json::parse(c.arguments.dump());
+        if (!args.is_discarded()) normalize_numbers(args);
         out.emplace_back(c.name, args.is_discarded() ? c.arguments.dump() : args.dump());
     }
     std::sort(out.begin(), out.end());
