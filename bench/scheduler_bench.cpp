@@ -130,7 +130,7 @@ int router(const Args & a) {
                                            "mark task 12 as done", "move the dentist task to friday",
                                            "delete task 3", "show me everything due before 2025-07-01"};
     std::vector<double> lat;
-    std::vector<double> n_tok;
+    std::vector<double> n_tok, queue, prefill, decode, outside;
     int n_calls = 0;
     for (int i = -10; i < a.requests; ++i) {  // 10 warm-up requests
         providers::ChatRequest r;
@@ -144,6 +144,10 @@ int router(const Args & a) {
         const double ms = ms_since(t0);
         if (i < 0) continue;
         lat.push_back(ms);
+        queue.push_back(resp.timing.queue_ms);
+        prefill.push_back(resp.timing.prefill_ms);
+        decode.push_back(resp.timing.decode_ms);
+        outside.push_back(ms - resp.timing.queue_ms - resp.timing.prefill_ms - resp.timing.decode_ms);
         n_tok.push_back((double)resp.usage.completion_tokens);
         n_calls += resp.message.tool_calls.empty() ? 0 : 1;
     }
@@ -152,6 +156,9 @@ int router(const Args & a) {
     std::printf("model: %s\nrequests: %d, tool_choice %s, %d threads; %d tool calls; %.1f output tokens per request on average\n",
                 p.model().describe().c_str(), a.requests, a.choice.c_str(), a.threads, n_calls, mean_tok);
     std::printf("decision latency: p50 %.2f ms, p95 %.2f ms, max %.2f ms\n", pct(lat, 0.5), pct(lat, 0.95), pct(lat, 1.0));
+    std::printf("p50 parts: queue %.2f ms, prefill %.2f ms, decode %.2f ms, outside the engine (template, tokenize, "
+                "grammar lookup, parse, hand-offs) %.2f ms\n",
+                pct(queue, 0.5), pct(prefill, 0.5), pct(decode, 0.5), pct(outside, 0.5));
     const SchedulerStats st = p.scheduler_stats();
     std::printf("prompt tokens computed %llu, reused from the prefix cache %llu\n", (unsigned long long)st.n_prompt_tokens,
                 (unsigned long long)st.n_cached_tokens);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "engine/generate.h"
@@ -120,6 +121,18 @@ void expect_valid_call(const chat::ToolCall & c, const ojson & tools) {
     }
     for (auto it = c.arguments.begin(); it != c.arguments.end(); ++it)
         EXPECT_TRUE((*schema)["properties"].contains(it.key())) << "extra argument " << it.key();
+}
+
+TEST(LocalProvider, ToolCallIdsAreUniqueHex) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        const std::string id = new_tool_call_id();
+        ASSERT_EQ(id.size(), 29u);
+        EXPECT_EQ(id.rfind("call_", 0), 0u);
+        EXPECT_EQ(id.find_first_not_of("0123456789abcdef", 5), std::string::npos) << id;
+        seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 1000u);
 }
 
 TEST(LocalProvider, ToolsGiveAValidCallOrContent) {
