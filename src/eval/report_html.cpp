@@ -94,7 +94,7 @@ std::string no_data(const std::string & cls, const std::string & title, const st
 std::string confusion_svg(const ConfusionMatrix & m) {
     const size_t R = m.expected_labels.size(), C = m.predicted_labels.size();
     const double cell = std::clamp(360.0 / (double)std::max<size_t>(1, C), 22.0, 56.0), left = 130, top = 110;
-    const double w = left + cell * (double)C + 16, h = top + cell * (double)R + 30;
+    const double w = left + cell * (double)C + 70, h = top + cell * (double)R + 30;  // room for the last rotated label
     std::string s = svg_open("confusion-matrix", "Confusion matrix (rows: expected, columns: predicted)", w, h);
     s += text(left + cell * (double)C / 2, 14, "predicted");
     for (size_t c = 0; c < C; ++c) {
