@@ -16,6 +16,30 @@
 //   Without a fallback, a low-confidence answer is served locally ("low_confidence_no_fallback").
 // The router's output is buffered, so the decision is made before the first streamed byte; the
 // responder and the fallback stream live.
+// The other reasons:
+//   "requested_model"         the client named a model/adapter (RequestOptions::force_model); no fallback
+//   "completion"              a raw prompt (ChatRequest::prompt) -> responder
+//   "no_router"               tools but no router role -> fallback, else responder
+//   "remote_router"           the router role is a remote model (no confidence to judge): its answer
+//   "untrained_tools_no_fallback"  fingerprint differs and there is no fallback: the router anyway
+//   "<reason>_fallback_failed"     the fallback failed (after its retries, before any byte streamed) and
+//                                  the local answer was served; for "untrained_tools" the router then runs
+// A local responder error (overflow, ...) also goes to the fallback ("local_error"); a request error
+// (invalid_argument) never does. tool_choice "none" counts as no tools.
+//
+// Shadow runs: with router.shadow_sample_rate > 0, that share of "confident" single-step router answers
+// is sent to the fallback on a background thread after chat() returns; tool-name and exact-argument
+// agreement go to switchyard_shadow_agreement_total{kind="tool"|"exact",agree} and the trace
+// (shadow_result, shadow_agreement = exact agreement), which is written when the shadow finishes.
+//
+// Metrics (render_metrics): switchyard_requests_total{api,served_by,reason},
+// switchyard_request_errors_total{api,kind}, switchyard_tokens_total{direction,served_by},
+// switchyard_request_duration_seconds{api,served_by}, switchyard_router_duration_seconds,
+// switchyard_router_confidence, switchyard_fallbacks_total{reason}, switchyard_fallback_errors_total{reason},
+// switchyard_shadow_requests_total{outcome}, switchyard_shadow_agreement_total{kind,agree},
+// switchyard_tool_executions_total{tool,ok}, switchyard_engine_queue_depth{model},
+// switchyard_engine_active_sequences{model}, switchyard_remote_circuit_open{model},
+// switchyard_traces_{dropped,written,failed}_total.
 #pragma once
 
 #include <atomic>
