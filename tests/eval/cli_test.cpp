@@ -65,6 +65,21 @@ TEST(EvalCli, LocalModelWritesJsonAndReport) {
     EXPECT_EQ(page.find("<script"), std::string::npos);
 }
 
+TEST(EvalCli, LocalModelWithAnAdapter) {
+    const std::string adapter = out_path("adapter.gguf");
+    CliResult r = run_cli("train --data " + test_data() + " --base " + tiny_model() + " --lora-rank 2 --max-steps 1 -o " + adapter, true);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string json = out_path("lora.json");
+    r = run_cli("eval --model " + tiny_model() + " --lora " + adapter + " --data " + test_data() + " --limit 2 --max-tokens 8 --json " + json, true);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const ojson j = ojson::parse(read_text(json));
+    EXPECT_EQ(j["n_errors"], 0);  // every request found the adapter
+    EXPECT_EQ(j["run"]["lora"], adapter);
+    r = run_cli("eval --model " + tiny_model() + " --lora " + out_path("no-such-adapter.gguf") + " --data " + test_data(), true);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("no-such-adapter.gguf"), std::string::npos) << r.output;
+}
+
 TEST(EvalCli, GatesSetTheExitCode) {
     const std::string base = "eval --model " + tiny_model() + " --data " + test_data() + " --limit 3 --max-tokens 8";
     CliResult r = run_cli(base + " --fail-under tool_selection_accuracy=1.01 --fail-under n_examples=1", true);
