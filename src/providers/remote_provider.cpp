@@ -126,6 +126,7 @@ struct AttemptResult {
     AttemptOutcome outcome = AttemptOutcome::AttemptOutcome_ok;
     std::string message;  // for failures
     bool got_response = false;                    // a status line arrived
+    bool stale_connection = false;                // a reused connection failed before any answer
     std::optional<std::chrono::milliseconds> retry_after;  // from a 429/503 Retry-After header
 };
 
@@ -467,6 +468,7 @@ AttemptResult RemoteProvider::Impl::attempt(const std::string & path, const std:
 
     int status = -1;
     bool sse_mode = false;  // a 200 answer in text/event-stream (a peer may ignore "stream" and send JSON)
+    bool got_stream_bytes = false;
     std::string retry_after;
     std::string raw;  // whole body (non-stream or error)
     bool timed_out = false;
@@ -479,7 +481,9 @@ AttemptResult RemoteProvider::Impl::attempt(const std::string & path, const std:
         return true;
     };
     hreq.content_receiver = [&](const char * p, size_t n, uint64_t, uint64_t) {
-        if (Clock::now() > deadline) {
+        // The deadline covers a whole JSON answer, and a stream until its first bytes; after that a stream
+        // may run long, and the read timeout bounds the silence between events.
+        if (!(sse_mode && got_stream_bytes) && Clock::now() > deadline) {
             timed_out = true;
             return false;
         }
@@ -488,6 +492,7 @@ AttemptResult RemoteProvider::Impl::attempt(const std::string & path, const std:
             raw.append(p, n);
             return true;
         }
+        got_stream_bytes = true;
         return sse.feed(p, n, on_data);
     };
 
@@ -515,7 +520,7 @@ AttemptResult RemoteProvider::Impl::attempt(const std::string & path, const std:
         ar.outcome = st.delivered ? AttemptOutcome::AttemptOutcome_broken : AttemptOutcome::AttemptOutcome_retryable;
         ar.message = what;
         // A kept-alive connection the peer closed: flag it so the caller repeats once on a fresh one.
-        if (reused && !ar.got_response && !timed_out) ar.message = "stale:" + ar.message;
+        ar.stale_connection = reused && !ar.got_response && !timed_out;
         return ar;
     }
 
@@ -673,8 +678,7 @@ ChatResponse RemoteProvider::chat(const ChatRequest & req, const DeltaFn & on_de
         st.raw_completion = req.prompt.has_value();
         const auto ta = Clock::now();
         AttemptResult ar = m.attempt(path, body, stream, st, on_delta);
-        if (ar.outcome == AttemptOutcome::AttemptOutcome_retryable && ar.message.rfind("stale:", 0) == 0) {
-            ar.message.erase(0, 6);
+        if (ar.outcome == AttemptOutcome::AttemptOutcome_retryable && ar.stale_connection) {
             if (!stale_retry_used) {
                 stale_retry_used = true;
                 --a;  // a closed keep-alive connection is not the remote failing

@@ -19,6 +19,8 @@ struct RemoteModelParams {
     std::string base_url;   // e.g. "https://api.openai.com/v1" or "http://127.0.0.1:8081/v1"
     std::string model;      // the remote's model name sent in requests
     std::string api_key;    // already resolved from the environment; empty: no Authorization header
+    // Per attempt: a whole JSON answer, or a stream until its first bytes; after that a stream may run
+    // longer, but never stays silent longer than this between events.
     std::chrono::milliseconds timeout{30000};
     int32_t retries = 2;    // extra attempts after the first
     std::chrono::milliseconds retry_backoff{200};  // first wait; doubles per retry (jittered, capped at 5 s)

@@ -33,6 +33,7 @@ struct FakeReply {
     int delay_ms = 0;              // before answering
     std::string retry_after;       // Retry-After header
     bool cut_stream = false;       // streaming: send the first content delta, then drop the connection
+    int event_delay_ms = 0;        // streaming: pause before each event
     int64_t prompt_tokens = 11, completion_tokens = 7;
 };
 
@@ -128,7 +129,9 @@ private:
         if (with_usage) events.push_back(ojson{{"id", "chatcmpl-fake"}, {"choices", ojson::array()}, {"usage", usage}}.dump());
         events.push_back("[DONE]");
         const bool cut = r.cut_stream;
-        res.set_chunked_content_provider("text/event-stream", [events, cut, i = size_t(0)](size_t, httplib::DataSink & sink) mutable {
+        const int pause = r.event_delay_ms;
+        res.set_chunked_content_provider("text/event-stream", [events, cut, pause, i = size_t(0)](size_t, httplib::DataSink & sink) mutable {
+            if (pause > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause));
             if (i >= events.size()) {
                 sink.done();
                 return true;

@@ -246,6 +246,26 @@ TEST(RemoteProvider, TimeoutIsUnavailable) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(550));
 }
 
+TEST(RemoteProvider, StreamMayOutliveTheTimeoutWhileEventsFlow) {
+    FakeOpenAI f([](const ojson &, int) {
+        FakeReply r;
+        r.content = "one two three four";  // 7 events of 3 bytes, 60 ms apart: ~600 ms in all
+        r.event_delay_ms = 60;
+        return r;
+    });
+    RemoteModelParams prm = params_for(f);
+    prm.timeout = std::chrono::milliseconds(250);
+    prm.retries = 0;
+    RemoteProvider p(prm);
+    std::string got;
+    const ChatResponse r = p.chat(hello(), [&](std::string_view d) {
+        got += d;
+        return true;
+    });
+    EXPECT_EQ(got, "one two three four");
+    EXPECT_EQ(r.finish_reason, "stop");
+}
+
 TEST(RemoteProvider, ConnectionRefusedIsUnavailable) {
     RemoteModelParams prm;
     prm.name = "down";
