@@ -113,9 +113,19 @@ void typo_in(std::string & text, Rng & rng) {
     text.replace(b, n, typo(text.substr(b, n), rng));
 }
 
+// Openers and closers the train split wraps some requests in, so an entity is not always followed by
+// the template's own words or the end of the text.
+const std::array<const char *, 10> kOpeners = {"hey ", "ok ", "hi, ", "so ", "um, ", "right, ", "hello, ", "yo ",
+                                               "alright, ", "one more thing: "};
+const std::array<const char *, 12> kClosers = {" please", " thanks", " for me", " asap", ", thank you", " if you can",
+                                               " pls", " right away", ", cheers", " when you get a chance", " now",
+                                               " ty"};
+
 std::string realise(Utterance u, DataSplit split, bool augment, Rng & rng) {
     const bool train = split == DataSplit::DataSplit_train;
     if (train && augment) {
+        if (rng.chance(0.12)) u.insert(u.begin(), Piece{kOpeners[rng.below(kOpeners.size())], false});
+        if (rng.chance(0.15)) u.push_back(Piece{kClosers[rng.below(kClosers.size())], false});
         for (Piece & p : u) {
             if (p.slot) continue;
             for (const auto & [from, to] : kSynonyms)
@@ -167,30 +177,123 @@ struct Ctx {
     bool train() const { return split == DataSplit::DataSplit_train; }
 };
 
+// A made-up word (train split only): syllables, a pronounceable consonant-vowel string, random letters or
+// letters with digits, in varied casing. Titles, tags and queries built from them cannot be memorised, so
+// the loss only falls by copying them from the utterance. Words of the test split's entity lists are
+// never produced (checked by the caller's `avoid`).
 std::string made_up_word(Rng & rng) {
+    static constexpr const char * kVowels = "aeiou";
+    static constexpr const char * kConsonants = "bcdfghjklmnprstvwxyz";
     std::string w;
-    const int n = rng.range(2, 3);
-    for (int i = 0; i < n; ++i) w += kSyllables[rng.below(kSyllables.size())];
-    return rng.chance(0.3) ? capitalise(w) : w;
+    switch (rng.below(4)) {
+        case 0: {
+            const int n = rng.range(2, 3);
+            for (int i = 0; i < n; ++i) w += kSyllables[rng.below(kSyllables.size())];
+            break;
+        }
+        case 1: {
+            const int n = rng.range(3, 9);
+            const bool v0 = rng.chance(0.3);
+            for (int i = 0; i < n; ++i) w += ((i % 2 == 0) == v0) ? kVowels[rng.below(5)] : kConsonants[rng.below(20)];
+            break;
+        }
+        case 2: {
+            const int n = rng.range(2, 8);
+            for (int i = 0; i < n; ++i) w += (char)('a' + rng.below(26));
+            break;
+        }
+        default: {
+            const int n = rng.range(1, 4);
+            for (int i = 0; i < n; ++i) w += (char)('a' + rng.below(26));
+            const int d = rng.range(1, 3);
+            for (int i = 0; i < d; ++i) w += (char)('0' + rng.below(10));
+            if (rng.chance(0.3)) std::rotate(w.begin(), w.begin() + n, w.end());
+        }
+    }
+    const size_t casing = rng.below(10);
+    if (casing < 3) w = capitalise(w);
+    else if (casing == 3)
+        for (char & ch : w) ch = (char)std::toupper((unsigned char)ch);
+    return w;
+}
+
+bool in_any(const std::string & w, std::initializer_list<const Strs *> lists) {
+    for (const Strs * l : lists)
+        for (const std::string & s : *l)
+            if (s == w) return true;
+    return false;
+}
+
+// A made-up word that is no entity of the test split.
+std::string fresh_word(Ctx & c) {
+    const Banks & t = datagen::test_banks();
+    while (true) {
+        std::string w = made_up_word(c.rng);
+        std::string lower = w;
+        for (char & ch : lower) ch = (char)std::tolower((unsigned char)ch);
+        if (!in_any(lower, {&t.title_verbs, &t.title_objects, &t.tags, &t.queries})) return w;
+    }
+}
+
+// 1..max_words words: made-up words, with bank words and determiners mixed in.
+std::string made_up_phrase(Ctx & c, int max_words) {
+    static const Strs kJoin = {"the", "my", "a", "for", "with", "of", "new", "old", "to", "at"};
+    const int n = c.rng.range(1, max_words);
+    std::string s;
+    for (int i = 0; i < n; ++i) {
+        std::string w;
+        const size_t k = c.rng.below(10);
+        if (k < 5) w = fresh_word(c);
+        else if (k < 7 && i + 1 < n) w = c.rng.pick(kJoin);
+        else if (k < 9) w = c.rng.pick(c.b.title_objects);
+        else w = c.rng.pick(c.b.queries);
+        s += (s.empty() ? "" : " ") + w;
+    }
+    return s;
 }
 
 std::string title(Ctx & c) {
+    if (c.train() && c.augment) {
+        // Most train titles are made up in part or whole (the test split's are all unseen): a title the
+        // model could recall from training would let it lower the loss without copying.
+        std::string t;
+        const size_t k = c.rng.below(10);
+        if (k < 2) {
+            std::string verb = c.rng.pick(c.b.title_verbs), obj = c.rng.pick(c.b.title_objects);
+            if (c.rng.chance(0.2)) obj = fresh_word(c);
+            if (c.rng.chance(0.1)) verb = fresh_word(c);
+            t = verb + " " + obj;
+        } else if (k < 8) {
+            t = (c.rng.chance(0.5) ? c.rng.pick(c.b.title_verbs) : fresh_word(c)) + " " + made_up_phrase(c, 4);
+        } else {
+            t = made_up_phrase(c, 3);
+        }
+        return c.rng.chance(0.2) ? capitalise(t) : t;
+    }
     std::string verb = c.rng.pick(c.b.title_verbs), obj = c.rng.pick(c.b.title_objects);
-    if (c.train() && c.augment && c.rng.chance(0.2)) obj = made_up_word(c.rng);
-    if (c.train() && c.augment && c.rng.chance(0.1)) verb = made_up_word(c.rng);
     std::string t = verb + " " + obj;
     return c.rng.chance(0.2) ? capitalise(t) : t;
 }
 
 std::string query(Ctx & c) {
-    if (c.train() && c.augment && c.rng.chance(0.2)) return made_up_word(c.rng);
+    if (c.train() && c.augment && c.rng.chance(0.8)) return c.rng.chance(0.8) ? fresh_word(c) : made_up_phrase(c, 2);
     return c.rng.pick(c.b.queries);
+}
+
+std::string tag(Ctx & c) {
+    if (c.train() && c.augment && c.rng.chance(0.7)) {
+        std::string w = fresh_word(c);
+        if (c.rng.chance(0.7))
+            for (char & ch : w) ch = (char)std::tolower((unsigned char)ch);
+        return w;
+    }
+    return c.rng.pick(c.b.tags);
 }
 
 // One or two tags: the phrase and the array.
 std::pair<std::string, ojson> tags(Ctx & c) {
-    const std::string a = c.rng.pick(c.b.tags);
-    std::string bb = c.rng.pick(c.b.tags);
+    const std::string a = tag(c);
+    std::string bb = tag(c);
     if (bb == a || c.rng.chance(0.5)) return {a, ojson::array({a})};
     return {a + (c.rng.chance(0.5) ? " and " : ", ") + bb, ojson::array({a, bb})};
 }

@@ -1,9 +1,12 @@
-// The router quality target: a from-scratch router preset trained on generated task-agent data
-// (examples/task-agent) must, on the held-out test split (templates, carrier phrases and entities never
-// seen in training), pick the right tool — or correctly none — for >= 98% of requests and reproduce the
-// exact arguments for >= 95% of the calls, decoding greedily under the tool grammar as serving does.
-// Sized for CI on 2 cores (about two minutes). SY_ROUTER_TRAIN_N, SY_ROUTER_EPOCHS and SY_ROUTER_PRESET
-// override the size for the longer runs quoted in docs/training.md.
+// Router quality on the held-out split: a from-scratch router preset trained on generated task-agent data
+// (examples/task-agent), evaluated on the test split (templates, carrier phrases and entities never seen
+// in training), decoding greedily under the tool grammar as serving does.
+//   - SmallBudgetRouterLearnsTheTask (CI, about 30 s on 2 cores): a short run must clear a low but
+//     meaningful bar — far above what the output format alone gives, no invalid output.
+//   - FromScratchRouterMeetsTheTarget (opt-in, SY_ROUTER_QUALITY=1): the target, >= 98% tool
+//     selection, >= 95% exact arguments, no invalid output, <= 1% false tool calls. Not met yet (see
+//     docs/training.md, "Router quality"). SY_ROUTER_TRAIN_N, SY_ROUTER_EPOCHS, SY_ROUTER_PRESET and
+//     SY_ROUTER_LR size the run.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -26,6 +29,11 @@ int64_t env_int(const char * name, int64_t def) {
     return v && *v ? std::atoll(v) : def;
 }
 
+double env_double(const char * name, double def) {
+    const char * v = std::getenv(name);
+    return v && *v ? std::atof(v) : def;
+}
+
 std::vector<chat::Conversation> generated(const chat::ojson & tools, int64_t n, uint64_t seed, DataSplit split) {
     DatagenParams p;
     p.n = n;
@@ -36,23 +44,26 @@ std::vector<chat::Conversation> generated(const chat::ojson & tools, int64_t n, 
     return out;
 }
 
-TEST(RouterQuality, FromScratchRouterGeneralisesToTheHeldOutSplit) {
-    // Not yet met (see docs/training.md: the tiny preset does not yet copy unseen entities), so the run is
-    // opt-in until it is: it trains for minutes and would fail CI. SY_ROUTER_QUALITY=1 runs it.
-    if (env_int("SY_ROUTER_QUALITY", 0) == 0) GTEST_SKIP() << "router quality target not met yet; set SY_ROUTER_QUALITY=1 to run it";
+struct QualityRun {
+    std::string preset = "router-tiny";
+    int64_t n_train = 6000;
+    int32_t epochs = 3;
+    int64_t n_test = 400;
+    float lr = 3e-3f;
+    int64_t batch_tokens = 512;
+};
+
+RouterEval train_and_evaluate(const QualityRun & q) {
     std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
     const chat::ojson tools = chat::ojson::parse(in);
-    const int64_t n_train = env_int("SY_ROUTER_TRAIN_N", 3000);
-    const char * preset_env = std::getenv("SY_ROUTER_PRESET");
-    const std::string preset = preset_env && *preset_env ? preset_env : "router-tiny";
-
-    const auto train_convs = generated(tools, n_train, 1, DataSplit::DataSplit_train);
+    const auto train_convs = generated(tools, q.n_train, 1, DataSplit::DataSplit_train);
     const auto valid_convs = generated(tools, 200, 2, DataSplit::DataSplit_train);
-    const auto test_convs = generated(tools, 400, 3, DataSplit::DataSplit_test);
+    const auto test_convs = generated(tools, q.n_test, 3, DataSplit::DataSplit_test);
 
     const chat::ChatFormat fmt = preset_chat_format();
-    const ModelPreset * ps = find_model_preset(preset);
-    ASSERT_NE(ps, nullptr);
+    const ModelPreset * ps = find_model_preset(q.preset);
+    EXPECT_NE(ps, nullptr) << q.preset;
+    if (!ps) return {};
     auto tk = tok::Tokenizer::from_vocab(train_preset_vocab(train_convs, fmt, ps->n_vocab));
     engine::HParams hp = preset_hparams(*ps);
     hp.n_vocab = tk->vocab().n_tokens();
@@ -62,12 +73,11 @@ TEST(RouterQuality, FromScratchRouterGeneralisesToTheHeldOutSplit) {
     for (const auto & c : valid_convs) va.push_back(tokenize_conversation(c, fmt, *tk));
 
     TrainConfig cfg;
-    cfg.epochs = (int32_t)env_int("SY_ROUTER_EPOCHS", 4);
-    cfg.batch_tokens = 1024;
-    cfg.opt.lr = 3e-3f;
+    cfg.epochs = q.epochs;
+    cfg.batch_tokens = q.batch_tokens;
+    cfg.opt.lr = q.lr;
     cfg.opt.weight_decay = 0.1f;
-    cfg.eval_every = 25;
-    cfg.patience = 4;
+    cfg.eval_every = 500;
     cfg.seed = 1;
     cfg.n_threads = 2;
     const TrainResult r = train(*model, tr, va, cfg);
@@ -75,23 +85,53 @@ TEST(RouterQuality, FromScratchRouterGeneralisesToTheHeldOutSplit) {
     SaveModelParams sp;
     sp.chat_format = chat::chat_format_name(fmt.kind());
     sp.tools_fingerprint = common_tools_fingerprint(train_convs);
-    const std::string path = test::tmp_path("router.gguf");
+    const std::string path = test::tmp_path("router_" + q.preset + "_" + std::to_string(q.n_train) + ".gguf");
     save_full_model(*model, tk->vocab(), path, sp);
     auto served = engine::Model::load(path);
     EXPECT_EQ(served->file().get_string("switchyard.chat_format").value_or(""), "compact");
     EXPECT_EQ(served->file().get_string("switchyard.tools_fingerprint").value_or(""), chat::tools_fingerprint(tools));
     const chat::ChatFormat detected = chat::ChatFormat::detect(served->file(), served->tokenizer().vocab());
-    ASSERT_EQ(detected.kind(), chat::ChatFormatKind::ChatFormatKind_compact);
+    EXPECT_EQ(detected.kind(), chat::ChatFormatKind::ChatFormatKind_compact);
 
     const RouterEval ev = evaluate_router(*served, test_convs, detected, 2);
-    std::printf("router %s: %lld train examples, %lld steps in %.1fs (%.0f tokens/s), best valid loss %.4f; test: tool "
-                "selection %.2f%% (%lld/%lld), exact arguments %.2f%% (%lld/%lld), eval %.1fs\n",
-                preset.c_str(), (long long)n_train, (long long)r.steps, r.seconds, r.tokens / std::max(1e-9, r.seconds),
-                r.best_valid_loss.value_or(0.0), 100 * ev.tool_accuracy(), (long long)ev.tool_correct, (long long)ev.n,
-                100 * ev.args_accuracy(), (long long)ev.args_exact, (long long)ev.n_calls, ev.seconds);
+    std::printf("router %s: vocab %d, %lld train examples, %lld steps in %.1fs (%.0f tokens/s), best valid loss %.4f; "
+                "test: tool selection %.2f%% (%lld/%lld), exact arguments %.2f%% (%lld/%lld), false calls %lld/%lld, "
+                "invalid %lld, eval %.1fs\n",
+                q.preset.c_str(), hp.n_vocab, (long long)q.n_train, (long long)r.steps, r.seconds,
+                r.tokens / std::max(1e-9, r.seconds), r.best_valid_loss.value_or(0.0), 100 * ev.tool_accuracy(),
+                (long long)ev.tool_correct, (long long)ev.n, 100 * ev.args_accuracy(), (long long)ev.args_exact,
+                (long long)ev.n_calls, (long long)ev.false_calls, (long long)(ev.n - ev.n_calls), (long long)ev.invalid,
+                ev.seconds);
     for (const auto & f : ev.failures) std::printf("  miss: %s\n", f.c_str());
+    return ev;
+}
+
+TEST(RouterQuality, SmallBudgetRouterLearnsTheTask) {
+    QualityRun q;
+    q.n_train = 1500;
+    q.epochs = 2;
+    q.n_test = 200;
+    const RouterEval ev = train_and_evaluate(q);
+    ASSERT_EQ(ev.n, 200);
+    // Measured (docs/training.md): 73.5% tool selection, 1 false call in 51, no invalid output. The bar
+    // sits well above always answering in text (~25%) or always calling the most frequent tool (~22%).
+    EXPECT_GE(ev.tool_accuracy(), 0.6);
+    EXPECT_LE(ev.false_call_rate(), 0.2);
+    EXPECT_LE(ev.invalid, ev.n / 10);
+}
+
+TEST(RouterQuality, FromScratchRouterMeetsTheTarget) {
+    if (env_int("SY_ROUTER_QUALITY", 0) == 0) GTEST_SKIP() << "router quality target not met yet; set SY_ROUTER_QUALITY=1 to run it";
+    QualityRun q;
+    q.n_train = env_int("SY_ROUTER_TRAIN_N", q.n_train);
+    q.epochs = (int32_t)env_int("SY_ROUTER_EPOCHS", q.epochs);
+    q.lr = (float)env_double("SY_ROUTER_LR", q.lr);
+    if (const char * p = std::getenv("SY_ROUTER_PRESET"); p && *p) q.preset = p;
+    const RouterEval ev = train_and_evaluate(q);
     EXPECT_GE(ev.tool_accuracy(), 0.98);
     EXPECT_GE(ev.args_accuracy(), 0.95);
+    EXPECT_EQ(ev.invalid, 0);
+    EXPECT_LE(ev.false_call_rate(), 0.01);
 }
 
 }  // namespace
