@@ -7,69 +7,265 @@ namespace sy::train::datagen {
 const Banks & train_banks() {
     static const Banks b = [] {
         Banks k;
-        k.title_verbs = {"buy", "call", "email", "fix", "clean", "pay", "book", "send", "review", "prepare", "pick up",
-                         "water", "renew", "schedule", "order", "return", "write", "cancel", "wash", "print", "sign",
-                         "visit", "text", "backup", "read"};
-        k.title_objects = {"groceries", "the car", "mom", "the dentist", "the electricity bill", "the plants",
-                           "the passport", "the flight tickets", "the quarterly report", "the slides", "the kitchen",
-                           "the invoice", "a birthday card", "the library books", "the insurance", "the landlord",
-                           "new shoes", "the gym membership", "the laptop", "the lawn", "dinner reservations",
-                           "the contract", "the team meeting", "the tax return", "dog food", "the garage", "a haircut",
-                           "the bank", "the printer", "the windows", "Sarah", "the plumber", "my resume", "the budget",
-                           "the hotel", "Alex", "the vet appointment", "the blog post", "the parking permit", "milk", "the recycling", "the oil change", "the rent", "a dentist appointment", "the garden hose", "the emails"};
-        k.tags = {"work", "home", "personal", "finance", "health", "family", "errands", "shopping", "car", "travel",
-                  "admin", "kids", "urgent", "someday", "study", "groceries list", "house", "gifts"};
-        k.queries = {"dentist", "invoice", "groceries", "passport", "report", "birthday", "insurance", "car", "meeting",
-                     "flight", "rent", "gym", "taxes", "doctor", "laptop", "school run", "plumber", "budget", "hotel",
-                     "slides", "rent payment", "oil", "emails", "gifts", "house", "vet"};
-        k.topics = {"black holes", "the roman empire", "photosynthesis", "jazz", "football", "the french revolution",
-                    "volcanic islands", "dinosaurs", "the stock market", "electric cars", "quantum physics", "the ocean", "mountains", "the solar system", "world war two", "bees", "cooking"};
+        k.title_verbs = {"buy",     "call",    "email", "fix",   "clean",    "pay",    "book",   "send",  "review",
+                         "prepare", "pick up", "water", "renew", "schedule", "order",  "return", "write", "cancel",
+                         "wash",    "print",   "sign",  "visit", "text",     "backup", "read"};
+        k.title_objects = {"groceries",
+                           "the car",
+                           "mom",
+                           "the dentist",
+                           "the electricity bill",
+                           "the plants",
+                           "the passport",
+                           "the flight tickets",
+                           "the quarterly report",
+                           "the slides",
+                           "the kitchen",
+                           "the invoice",
+                           "a birthday card",
+                           "the library books",
+                           "the insurance",
+                           "the landlord",
+                           "new shoes",
+                           "the gym membership",
+                           "the laptop",
+                           "the lawn",
+                           "dinner reservations",
+                           "the contract",
+                           "the team meeting",
+                           "the tax return",
+                           "dog food",
+                           "the garage",
+                           "a haircut",
+                           "the bank",
+                           "the printer",
+                           "the windows",
+                           "Sarah",
+                           "the plumber",
+                           "my resume",
+                           "the budget",
+                           "the hotel",
+                           "Alex",
+                           "the vet appointment",
+                           "the blog post",
+                           "the parking permit",
+                           "milk",
+                           "the recycling",
+                           "the oil change",
+                           "the rent",
+                           "a dentist appointment",
+                           "the garden hose",
+                           "the emails"};
+        k.tags = {"work",   "home",  "personal", "finance", "health",  "family", "errands",        "shopping", "car",
+                  "travel", "admin", "kids",     "urgent",  "someday", "study",  "groceries list", "house",    "gifts"};
+        k.queries = {"dentist", "invoice",    "groceries", "passport", "report", "birthday", "insurance",
+                     "car",     "meeting",    "flight",    "rent",     "gym",    "taxes",    "doctor",
+                     "laptop",  "school run", "plumber",   "budget",   "hotel",  "slides",   "rent payment",
+                     "oil",     "emails",     "gifts",     "house",    "vet"};
+        k.topics = {"black holes",      "the roman empire",      "photosynthesis",   "jazz",
+                    "football",         "the french revolution", "volcanic islands", "dinosaurs",
+                    "the stock market", "electric cars",         "quantum physics",  "the ocean",
+                    "mountains",        "the solar system",      "world war two",    "bees",
+                    "cooking"};
 
-        k.create = {"add a task to {title}{mods}", "add {title} to my list{mods}", "create a task: {title}{mods}",
-                    "new task: {title}{mods}", "remind me to {title}{mods}", "please add a todo to {title}{mods}",
-                    "put {title} on my todo list{mods}", "can you create a task called {title}{mods}",
-                    "make a task to {title}{mods}", "I need to {title}{mods}. add it to my tasks",
-                    "add task {title}{mods}", "create task to {title}{mods}", "jot down {title}{mods}", "add to my list: {title}{mods}", "remember to {title}{mods}", "task: {title}{mods}", "I want to {title}{mods}", "note that I should {title}{mods}", "make a note to {title}{mods}", "don't let me forget to {title}{mods}", "add a reminder to {title}{mods}", "todo: {title}{mods}", "track a task called {title}{mods}", "log a task: {title}{mods}", "I must {title}{mods}, add that", "create a new task named {title}{mods}", "add the task {title}{mods}", "new item: {title}{mods}"};
-        k.mod_priority = {", {p} priority", " - {p} priority", ", priority {p}", " with {p} priority", " {p} priority", ", make it {p} priority", " at {p} priority", ", {p} prio", " - priority {p}", ", set priority to {p}"};
-        k.mod_date = {" due {d}", " by {d}", ", due {d}", " for {d}", " due on {d}", " (due {d})", ", needs to be done by {d}", " before {d}", ", due date {d}", " on {d}"};
-        k.mod_tags = {" tagged {t}", ", tag it {t}", " with tags {t}", " tag {t}", ", tagged {t}", " with the tag {t}", " under {t}", ", labels {t}", " and tag it {t}", ", tag: {t}"};
+        k.create = {"add a task to {title}{mods}",
+                    "add {title} to my list{mods}",
+                    "create a task: {title}{mods}",
+                    "new task: {title}{mods}",
+                    "remind me to {title}{mods}",
+                    "please add a todo to {title}{mods}",
+                    "put {title} on my todo list{mods}",
+                    "can you create a task called {title}{mods}",
+                    "make a task to {title}{mods}",
+                    "I need to {title}{mods}. add it to my tasks",
+                    "add task {title}{mods}",
+                    "create task to {title}{mods}",
+                    "jot down {title}{mods}",
+                    "add to my list: {title}{mods}",
+                    "remember to {title}{mods}",
+                    "task: {title}{mods}",
+                    "I want to {title}{mods}",
+                    "note that I should {title}{mods}",
+                    "make a note to {title}{mods}",
+                    "don't let me forget to {title}{mods}",
+                    "add a reminder to {title}{mods}",
+                    "todo: {title}{mods}",
+                    "track a task called {title}{mods}",
+                    "log a task: {title}{mods}",
+                    "I must {title}{mods}, add that",
+                    "create a new task named {title}{mods}",
+                    "add the task {title}{mods}",
+                    "new item: {title}{mods}"};
+        k.mod_priority = {", {p} priority",  " - {p} priority",        ", priority {p}",   " with {p} priority",
+                          " {p} priority",   ", make it {p} priority", " at {p} priority", ", {p} prio",
+                          " - priority {p}", ", set priority to {p}"};
+        k.mod_date = {" due {d}",
+                      " by {d}",
+                      ", due {d}",
+                      " for {d}",
+                      " due on {d}",
+                      " (due {d})",
+                      ", needs to be done by {d}",
+                      " before {d}",
+                      ", due date {d}",
+                      " on {d}"};
+        k.mod_tags = {" tagged {t}",       ", tag it {t}", " with tags {t}", " tag {t}",        ", tagged {t}",
+                      " with the tag {t}", " under {t}",   ", labels {t}",   " and tag it {t}", ", tag: {t}"};
 
-        k.list_open = {"show", "list", "show me", "display", "what are", "can you list", "list out", "show all of", "give me", "what's on", "I want to see", "bring up", "view", "check", "tell me"};
+        k.list_open = {"show",          "list",     "show me",     "display", "what are",
+                       "can you list",  "list out", "show all of", "give me", "what's on",
+                       "I want to see", "bring up", "view",        "check",   "tell me"};
         k.list_due = {" due before {d}", " that are due before {d}", " due by {d}", " before {d}"};
-        k.list_all = {" including completed ones", " including the done ones", " including finished", " with the completed ones too"};
+        k.list_all = {" including completed ones", " including the done ones", " including finished",
+                      " with the completed ones too"};
 
-        k.update_priority = {"change the priority of task {id} to {p}", "set task {id} to {p} priority",
-                             "make task #{id} {p} priority", "task {id} should be {p} priority",
-                             "change task {id} priority to {p}", "raise task {id} to {p} priority", "lower task {id} to {p} priority", "priority of #{id} should be {p}", "put task {id} on {p} priority", "give task {id} {p} priority", "update task {id} priority to {p}", "set #{id} priority {p}"};
-        k.update_title = {"rename task {id} to {title}", "change the title of task #{id} to {title}",
-                          "task {id} should be called {title}", "rename #{id} to {title}", "change task {id} to say {title}", "update the title of #{id} to {title}", "retitle task {id} to {title}", "task {id} title: {title}", "edit task {id} to read {title}", "rename number {id} to {title}"};
-        k.update_date = {"move task {id} to {d}", "change the due date of task {id} to {d}", "push task #{id} to {d}",
-                         "task {id} is now due {d}", "change task {id} due date to {d}", "reschedule task {id} to {d}", "postpone #{id} to {d}", "set the deadline of task {id} to {d}", "task {id} due {d}", "push the deadline of task {id} to {d}", "change #{id} deadline to {d}"};
-        k.update_and_priority = {" and set it to {p} priority", " and make it {p} priority", ", also {p} priority", " and change the priority to {p}"};
+        k.update_priority = {"change the priority of task {id} to {p}",
+                             "set task {id} to {p} priority",
+                             "make task #{id} {p} priority",
+                             "task {id} should be {p} priority",
+                             "change task {id} priority to {p}",
+                             "raise task {id} to {p} priority",
+                             "lower task {id} to {p} priority",
+                             "priority of #{id} should be {p}",
+                             "put task {id} on {p} priority",
+                             "give task {id} {p} priority",
+                             "update task {id} priority to {p}",
+                             "set #{id} priority {p}"};
+        k.update_title = {"rename task {id} to {title}",        "change the title of task #{id} to {title}",
+                          "task {id} should be called {title}", "rename #{id} to {title}",
+                          "change task {id} to say {title}",    "update the title of #{id} to {title}",
+                          "retitle task {id} to {title}",       "task {id} title: {title}",
+                          "edit task {id} to read {title}",     "rename number {id} to {title}"};
+        k.update_date = {"move task {id} to {d}",
+                         "change the due date of task {id} to {d}",
+                         "push task #{id} to {d}",
+                         "task {id} is now due {d}",
+                         "change task {id} due date to {d}",
+                         "reschedule task {id} to {d}",
+                         "postpone #{id} to {d}",
+                         "set the deadline of task {id} to {d}",
+                         "task {id} due {d}",
+                         "push the deadline of task {id} to {d}",
+                         "change #{id} deadline to {d}"};
+        k.update_and_priority = {" and set it to {p} priority", " and make it {p} priority", ", also {p} priority",
+                                 " and change the priority to {p}"};
 
-        k.complete = {"mark task {id} as done", "complete task {id}", "I finished task #{id}", "task {id} is done",
-                      "check off task {id}", "mark #{id} complete", "mark task {id} completed", "finish task {id}", "close task {id}", "tick off #{id}", "task #{id} completed", "mark {id} done", "complete #{id} please", "I've completed task {id}", "check task {id} off", "set #{id} as finished"};
-        k.remove = {"delete task {id}", "remove task #{id}", "get rid of task {id}", "trash task {id}",
-                    "please delete #{id}", "remove task {id} from my list", "erase task {id}", "drop task #{id}", "cancel task {id}", "delete #{id} please", "scrap task {id}", "take task {id} off my list", "remove item #{id}", "delete the task with id {id}"};
-        k.search = {"find tasks about {q}", "search for {q}", "look up tasks mentioning {q}", "any tasks about {q}?",
-                    "find {q}", "search tasks: {q}", "search {q}", "tasks with {q}", "find anything with {q}", "look up {q}", "which tasks mention {q}?", "search for tasks about {q}", "show tasks matching {q}", "find my {q} tasks", "search tasks for {q}", "anything on {q}?"};
+        k.complete = {
+            "mark task {id} as done", "complete task {id}",       "I finished task #{id}",    "task {id} is done",
+            "check off task {id}",    "mark #{id} complete",      "mark task {id} completed", "finish task {id}",
+            "close task {id}",        "tick off #{id}",           "task #{id} completed",     "mark {id} done",
+            "complete #{id} please",  "I've completed task {id}", "check task {id} off",      "set #{id} as finished"};
+        k.remove = {"delete task {id}",     "remove task #{id}",
+                    "get rid of task {id}", "trash task {id}",
+                    "please delete #{id}",  "remove task {id} from my list",
+                    "erase task {id}",      "drop task #{id}",
+                    "cancel task {id}",     "delete #{id} please",
+                    "scrap task {id}",      "take task {id} off my list",
+                    "remove item #{id}",    "delete the task with id {id}"};
+        k.search = {"find tasks about {q}",
+                    "search for {q}",
+                    "look up tasks mentioning {q}",
+                    "any tasks about {q}?",
+                    "find {q}",
+                    "search tasks: {q}",
+                    "search {q}",
+                    "tasks with {q}",
+                    "find anything with {q}",
+                    "look up {q}",
+                    "which tasks mention {q}?",
+                    "search for tasks about {q}",
+                    "show tasks matching {q}",
+                    "find my {q} tasks",
+                    "search tasks for {q}",
+                    "anything on {q}?"};
 
-        k.small_talk = {"hi", "hello", "hello there", "thanks", "thank you!", "thanks a lot", "how are you?",
-                        "good morning", "who are you?", "what can you do?", "ok", "great, thanks", "bye",
-                        "see you later", "you're awesome", "help", "hey", "yo", "good afternoon", "thank you", "nice", "cool", "awesome", "ok thanks", "morning!", "what's up?", "how's it going?", "sounds good", "got it", "are you there?", "who made you?", "what are you?", "nice job", "that's all", "no thanks", "hmm", "lol", "great"};
-        k.out_of_scope = {"what's the weather in Paris?", "tell me a joke", "play some music",
-                          "translate hello into Spanish", "what is 12 times 7?", "who won the world cup in 2018?",
-                          "write me a poem about the sea", "what time is it in Tokyo?", "recommend a good book",
-                          "how do I boil an egg?", "what's the news today?", "set an alarm for 7am",
-                          "convert 10 miles to km", "what's the population of Canada?", "tell me a story", "what's the meaning of life?", "how do I make pasta?", "who is the president of France?", "what's 15% of 80?", "define serendipity", "how old is the universe?", "what is the speed of light?", "give me a riddle", "flip a coin", "what movies are playing?", "how do magnets work?", "what's the best phone to buy?", "how many days until christmas?", "is it going to rain?"};
-        k.topic_frames = {"tell me about {topic}", "what do you know about {topic}?", "explain {topic}",
-                          "give me facts about {topic}", "what is {topic}?", "talk about {topic}", "tell me something about {topic}", "I want to learn about {topic}"};
+        k.small_talk = {"hi",
+                        "hello",
+                        "hello there",
+                        "thanks",
+                        "thank you!",
+                        "thanks a lot",
+                        "how are you?",
+                        "good morning",
+                        "who are you?",
+                        "what can you do?",
+                        "ok",
+                        "great, thanks",
+                        "bye",
+                        "see you later",
+                        "you're awesome",
+                        "help",
+                        "hey",
+                        "yo",
+                        "good afternoon",
+                        "thank you",
+                        "nice",
+                        "cool",
+                        "awesome",
+                        "ok thanks",
+                        "morning!",
+                        "what's up?",
+                        "how's it going?",
+                        "sounds good",
+                        "got it",
+                        "are you there?",
+                        "who made you?",
+                        "what are you?",
+                        "nice job",
+                        "that's all",
+                        "no thanks",
+                        "hmm",
+                        "lol",
+                        "great"};
+        k.out_of_scope = {"what's the weather in Paris?",
+                          "tell me a joke",
+                          "play some music",
+                          "translate hello into Spanish",
+                          "what is 12 times 7?",
+                          "who won the world cup in 2018?",
+                          "write me a poem about the sea",
+                          "what time is it in Tokyo?",
+                          "recommend a good book",
+                          "how do I boil an egg?",
+                          "what's the news today?",
+                          "set an alarm for 7am",
+                          "convert 10 miles to km",
+                          "what's the population of Canada?",
+                          "tell me a story",
+                          "what's the meaning of life?",
+                          "how do I make pasta?",
+                          "who is the president of France?",
+                          "what's 15% of 80?",
+                          "define serendipity",
+                          "how old is the universe?",
+                          "what is the speed of light?",
+                          "give me a riddle",
+                          "flip a coin",
+                          "what movies are playing?",
+                          "how do magnets work?",
+                          "what's the best phone to buy?",
+                          "how many days until christmas?",
+                          "is it going to rain?"};
+        k.topic_frames = {"tell me about {topic}",
+                          "what do you know about {topic}?",
+                          "explain {topic}",
+                          "give me facts about {topic}",
+                          "what is {topic}?",
+                          "talk about {topic}",
+                          "tell me something about {topic}",
+                          "I want to learn about {topic}"};
 
-        k.follow_priority = {"actually make it {p} priority", "set it to {p} priority please", "make it {p} priority", "change that to {p} priority", "it should be {p} priority"};
-        k.follow_done = {"mark it as done", "I already did it, complete it", "done", "I finished it", "mark that complete", "that's done now"};
-        k.follow_delete = {"delete it", "remove that task", "delete that", "actually remove it", "scrap it", "get rid of it"};
-        k.follow_date = {"change the due date to {d}", "move it to {d}", "make it due {d}", "push it to {d}", "due date {d} please"};
-        k.follow_title = {"rename it to {title}", "change the title to {title}", "call it {title}", "retitle it to {title}"};
+        k.follow_priority = {"actually make it {p} priority", "set it to {p} priority please", "make it {p} priority",
+                             "change that to {p} priority", "it should be {p} priority"};
+        k.follow_done = {
+            "mark it as done", "I already did it, complete it", "done", "I finished it", "mark that complete",
+            "that's done now"};
+        k.follow_delete = {"delete it",          "remove that task", "delete that",
+                           "actually remove it", "scrap it",         "get rid of it"};
+        k.follow_date = {"change the due date to {d}", "move it to {d}", "make it due {d}", "push it to {d}",
+                         "due date {d} please"};
+        k.follow_title = {"rename it to {title}", "change the title to {title}", "call it {title}",
+                          "retitle it to {title}"};
         return k;
     }();
     return b;
@@ -78,24 +274,48 @@ const Banks & train_banks() {
 const Banks & test_banks() {
     static const Banks b = [] {
         Banks k;
-        k.title_verbs = {"repaint", "sharpen", "defrost", "polish", "recycle", "vacuum", "iron", "assemble", "donate",
-                         "refill", "tidy", "organize", "feed", "replace", "hang", "install", "bake", "unpack", "walk",
-                         "register for"};
-        k.title_objects = {"the fence", "the kitchen knives", "the freezer", "grandpa's watch", "the old newspapers",
-                           "the stairs", "my work shirts", "the bookshelf", "the winter coats", "the water filter",
-                           "the attic", "the cat", "the smoke detector batteries", "the curtains", "the new router",
-                           "a lemon cake", "the moving boxes", "the neighbour's dog", "the marathon", "the spare room",
-                           "the bike tyres", "the photo album", "the guest bed", "the fish tank", "Priya"};
-        k.tags = {"garden", "school", "hobby", "pets", "renovation", "volunteering", "music", "sports", "kitchen",
-                  "fitness"};
-        k.queries = {"fence", "freezer", "curtains", "marathon", "bike", "watch", "router", "cake", "attic", "battery",
-                     "photos", "neighbour"};
-        k.topics = {"volcanoes", "ancient egypt", "machine learning", "chess openings", "the moon landing",
-                    "coral reefs"};
+        k.title_verbs = {"repaint",  "sharpen", "defrost", "polish", "recycle",  "vacuum",      "iron",
+                         "assemble", "donate",  "refill",  "tidy",   "organize", "feed",        "replace",
+                         "hang",     "install", "bake",    "unpack", "walk",     "register for"};
+        k.title_objects = {"the fence",
+                           "the kitchen knives",
+                           "the freezer",
+                           "grandpa's watch",
+                           "the old newspapers",
+                           "the stairs",
+                           "my work shirts",
+                           "the bookshelf",
+                           "the winter coats",
+                           "the water filter",
+                           "the attic",
+                           "the cat",
+                           "the smoke detector batteries",
+                           "the curtains",
+                           "the new router",
+                           "a lemon cake",
+                           "the moving boxes",
+                           "the neighbour's dog",
+                           "the marathon",
+                           "the spare room",
+                           "the bike tyres",
+                           "the photo album",
+                           "the guest bed",
+                           "the fish tank",
+                           "Priya"};
+        k.tags = {"garden",       "school", "hobby",  "pets",    "renovation",
+                  "volunteering", "music",  "sports", "kitchen", "fitness"};
+        k.queries = {"fence",  "freezer", "curtains", "marathon", "bike",   "watch",
+                     "router", "cake",    "attic",    "battery",  "photos", "neighbour"};
+        k.topics = {"volcanoes",      "ancient egypt",    "machine learning",
+                    "chess openings", "the moon landing", "coral reefs"};
 
-        k.create = {"could you add a new task called {title} for me{mods}", "hey, create a todo: {title}{mods}",
-                    "set up a new task to {title}{mods}", "I have to {title}{mods}, please make a task for it",
-                    "new todo - {title}{mods}", "quick one: add {title}{mods}", "add this to my tasks: {title}{mods}",
+        k.create = {"could you add a new task called {title} for me{mods}",
+                    "hey, create a todo: {title}{mods}",
+                    "set up a new task to {title}{mods}",
+                    "I have to {title}{mods}, please make a task for it",
+                    "new todo - {title}{mods}",
+                    "quick one: add {title}{mods}",
+                    "add this to my tasks: {title}{mods}",
                     "please create a task so I {title}{mods}"};
         k.mod_priority = {" and make it {p} priority", ", mark it {p} priority", " ({p} priority)",
                           ", this one is {p} priority"};
@@ -121,12 +341,14 @@ const Banks & test_banks() {
         k.search = {"search my list for {q}", "do I have anything about {q}?", "look for {q} in my tasks",
                     "find anything related to {q}", "is there a task about {q}?"};
 
-        k.small_talk = {"hey!", "cheers", "good evening", "nice, thank you so much", "what are you able to help with?",
-                        "howdy", "goodnight", "appreciate it", "are you a robot?", "perfect"};
-        k.out_of_scope = {"what's the capital of Japan?", "can you recommend a movie for tonight?",
-                          "how tall is Mount Everest?", "turn off the living room lights",
-                          "what's a good recipe for pancakes?", "sing me a song", "how many legs does a spider have?",
-                          "what's the exchange rate for euros?", "who painted the Mona Lisa?"};
+        k.small_talk = {
+            "hey!",  "cheers",    "good evening",  "nice, thank you so much", "what are you able to help with?",
+            "howdy", "goodnight", "appreciate it", "are you a robot?",        "perfect"};
+        k.out_of_scope = {"what's the capital of Japan?",       "can you recommend a movie for tonight?",
+                          "how tall is Mount Everest?",         "turn off the living room lights",
+                          "what's a good recipe for pancakes?", "sing me a song",
+                          "how many legs does a spider have?",  "what's the exchange rate for euros?",
+                          "who painted the Mona Lisa?"};
         k.topic_frames = {"can you teach me about {topic}?", "I'm curious about {topic}"};
 
         k.follow_priority = {"oh, and set it to {p} priority", "hmm, better make that {p} priority"};
