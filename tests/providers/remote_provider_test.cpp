@@ -317,7 +317,7 @@ TEST(RemoteProvider, CircuitBreakerOpensThenATrialClosesIt) {
     RemoteModelParams prm = params_for(f);
     prm.retries = 0;
     prm.breaker_failures = 2;
-    prm.breaker_cooldown = std::chrono::milliseconds(200);
+    prm.breaker_cooldown = std::chrono::milliseconds(500);
     RemoteProvider p(prm);
     EXPECT_THROW(p.chat(hello()), Error);
     EXPECT_FALSE(p.circuit_open());
@@ -333,13 +333,13 @@ TEST(RemoteProvider, CircuitBreakerOpensThenATrialClosesIt) {
     }
     EXPECT_EQ(f.hits(), 2);
     // After the cooldown a failed trial re-opens it at once.
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::this_thread::sleep_for(std::chrono::milliseconds(550));
     EXPECT_THROW(p.chat(hello()), Error);
     EXPECT_EQ(f.hits(), 3);
     EXPECT_TRUE(p.circuit_open());
     // A successful trial closes it.
     healthy = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::this_thread::sleep_for(std::chrono::milliseconds(550));
     EXPECT_EQ(p.chat(hello()).message.content, "back");
     EXPECT_FALSE(p.circuit_open());
     EXPECT_EQ(p.chat(hello()).message.content, "back");
