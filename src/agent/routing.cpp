@@ -114,8 +114,12 @@ StepResult Gateway::Impl::route(ChatRequest & req, const RequestOptions & opts, 
                 return serve_buffered(std::move(l));
             }
             if (local_error.empty()) throw;
-            throw Error(ErrorKind::ErrorKind_unavailable, "no model could answer: the local model failed (" + local_error +
-                                                              ") and so did the fallback (" + e.what() + ")");
+            // When the fallback refused the request itself (a 4xx: too long for it too, invalid for it), the
+            // request is at fault, not a server: the client gets that 4xx kind, never a 5xx.
+            const bool request_fault = e.kind() == ErrorKind::ErrorKind_invalid_argument || e.kind() == ErrorKind::ErrorKind_limit;
+            throw Error(request_fault ? e.kind() : ErrorKind::ErrorKind_unavailable,
+                        "no model could answer: the local model failed (" + local_error + ") and so did the fallback (" +
+                            e.what() + ")");
         }
     };
 

@@ -65,3 +65,26 @@ TEST(Fallback, ConfidentStaysLocal) {
 
 }  // namespace
 }  // namespace sy::test
+
+namespace sy::test {
+namespace {
+
+// A prompt too long for the local model AND refused by the fallback (too long there too) is the client's
+// fault: a 4xx, never a 5xx.
+TEST(Fallback, OverflowRefusedByBothIsAClientError) {
+    ServeProcess upstream("-m " + tiny_model() + " -c 64");
+    ServeProcess gw("-m " + tiny_model() + " -c 64 --fallback-url " + upstream.url() + "/v1 --fallback-model router");
+    auto c = gw.client();
+    ojson body = {{"model", "router"}, {"max_tokens", 8}};
+    std::string long_text;
+    for (int i = 0; i < 200; ++i) long_text += "word ";
+    body["messages"] = ojson::array({{{"role", "user"}, {"content", long_text}}});
+    auto r = post_json(*c, "/v1/chat/completions", body);
+    ASSERT_TRUE(r);
+    EXPECT_GE(r->status, 400) << r->body << gw.log();
+    EXPECT_LT(r->status, 500) << r->body << gw.log();
+    EXPECT_TRUE(json_of(r).contains("error")) << r->body;
+}
+
+}  // namespace
+}  // namespace sy::server
