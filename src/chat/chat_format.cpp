@@ -200,6 +200,13 @@ std::string ChatFormat::render_tool_calls(const std::vector<ToolCall> & calls, c
     return s;
 }
 
+std::vector<std::string> ChatFormat::copy_sources(const Conversation & conv) const {
+    std::vector<std::string> out;
+    for (const Message & m : conv.messages)
+        if ((m.role == "user" || m.role == "tool") && !m.content.empty()) out.push_back(m.content);
+    return out;
+}
+
 Rendered ChatFormat::render(const Conversation & conv, bool add_generation_prompt) const {
     Rendered r;
     auto plain = [&](std::string t) {

@@ -85,6 +85,10 @@ public:
     // The text an assistant turn's tool calls render to (without end-of-turn).
     std::string render_tool_calls(const std::vector<ToolCall> & calls, const ojson & tools) const;
 
+    // The texts a copy field's value may be a span of (grammar/copy.h): the contents of the user and tool
+    // messages, in order. For a trained assistant turn, pass the conversation up to that turn.
+    std::vector<std::string> copy_sources(const Conversation & conv) const;
+
 private:
     ChatFormatKind kind_;
 };

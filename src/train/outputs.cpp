@@ -2,8 +2,10 @@
 #include "train/outputs.h"
 
 #include <cstring>
+#include <map>
 
 #include "engine/lora.h"
+#include "grammar/copy.h"
 #include "tensor/quant.h"
 
 namespace sy::train {
@@ -45,6 +47,7 @@ void save_full_model(const TrainModel & m, const tok::Vocab & vocab, const std::
     tok::write_vocab_metadata(vocab, w);
     if (!sp.chat_format.empty()) w.set("switchyard.chat_format", gguf::Value::string(sp.chat_format));
     if (!sp.tools_fingerprint.empty()) w.set("switchyard.tools_fingerprint", gguf::Value::string(sp.tools_fingerprint));
+    if (!sp.copy_fields.empty()) w.set(kCopyFieldsKey, gguf::Value::strings(sp.copy_fields));
     const std::string a = hp.arch + ".";
     w.set(a + "context_length", gguf::Value::u32((uint32_t)hp.n_ctx_train));
     w.set(a + "embedding_length", gguf::Value::u32((uint32_t)hp.n_embd));
@@ -72,7 +75,8 @@ void save_full_model(const TrainModel & m, const tok::Vocab & vocab, const std::
     w.write(path);
 }
 
-void save_adapter(const TrainModel & m, const std::string & path, const std::string & tools_fingerprint) {
+void save_adapter(const TrainModel & m, const std::string & path, const std::string & tools_fingerprint,
+                  const std::vector<std::string> & copy_fields) {
     if (!m.is_lora()) throw Error(ErrorKind::ErrorKind_invalid_argument, "save_adapter: the model has no LoRA pairs");
     gguf::Writer w;
     w.set("general.architecture", gguf::Value::string(m.hparams().arch));
@@ -81,8 +85,87 @@ void save_adapter(const TrainModel & m, const std::string & path, const std::str
     w.set("adapter.type", gguf::Value::string("lora"));
     w.set("adapter.lora.alpha", gguf::Value::f32(m.lora_config().alpha));
     if (!tools_fingerprint.empty()) w.set("switchyard.tools_fingerprint", gguf::Value::string(tools_fingerprint));
+    if (!copy_fields.empty()) w.set(kCopyFieldsKey, gguf::Value::strings(copy_fields));
     for (const auto & p : m.params()) w.add_tensor(p->name, (uint32_t)DType::DType_f32, p->ne, bytes_of(p->w));
     w.write(path);
+}
+
+std::vector<CopyFieldStat> copy_field_stats(const std::vector<chat::Conversation> & chats, const chat::ChatFormat & format) {
+    std::vector<CopyFieldStat> stats;
+    std::map<std::string, size_t> index;
+    auto stat = [&](const std::string & path) -> CopyFieldStat & {
+        auto [it, fresh] = index.emplace(path, stats.size());
+        if (fresh) stats.push_back(CopyFieldStat{path, 0, 0});
+        return stats[it->second];
+    };
+    std::map<std::string, std::vector<grammar::ToolSpec>> tool_sets;  // by the tools' JSON text
+    for (const chat::Conversation & c : chats) {
+        const std::string key = c.tools.dump();
+        auto it = tool_sets.find(key);
+        if (it == tool_sets.end()) {
+            it = tool_sets.emplace(key, grammar::parse_tools(c.tools)).first;
+            for (const std::string & p : grammar::copy_candidate_fields(it->second)) stat(p);
+        }
+        chat::Conversation prefix;
+        for (const chat::Message & m : c.messages) {
+            if (m.role == "assistant" && !m.tool_calls.empty()) {
+                const std::vector<std::string> sources = format.copy_sources(prefix);
+                for (const chat::ToolCall & call : m.tool_calls)
+                    for (const grammar::ToolSpec & t : it->second) {
+                        if (t.name != call.name) continue;
+                        grammar::for_each_copy_candidate(t, call.arguments, [&](const std::string & p, const std::string & v) {
+                            CopyFieldStat & st = stat(t.name + "." + p);
+                            ++st.n;
+                            if (grammar::is_copy_span(sources, v)) ++st.n_copied;
+                        });
+                    }
+            }
+            prefix.messages.push_back(m);
+        }
+    }
+    return stats;
+}
+
+std::vector<std::string> select_copy_fields(const std::vector<CopyFieldStat> & stats, double min_share, int64_t min_count) {
+    std::vector<std::string> out;
+    for (const CopyFieldStat & s : stats)
+        if (s.n >= min_count && (double)s.n_copied >= min_share * (double)s.n) out.push_back(s.path);
+    return out;
+}
+
+std::vector<std::string> resolve_copy_fields(const std::string & spec, const std::vector<chat::Conversation> & chats,
+                                             const chat::ChatFormat & format) {
+    if (spec == "none" || spec.empty()) return {};
+    const std::vector<CopyFieldStat> stats = copy_field_stats(chats, format);
+    if (spec == "auto") return select_copy_fields(stats);
+    std::vector<std::string> out;
+    for (size_t at = 0; at <= spec.size();) {
+        size_t end = spec.find(',', at);
+        if (end == std::string::npos) end = spec.size();
+        std::string path = spec.substr(at, end - at);
+        at = end + 1;
+        if (path.empty()) continue;
+        bool known = false;
+        for (const CopyFieldStat & s : stats) known = known || s.path == path;
+        if (!known) {
+            std::string names;
+            for (const CopyFieldStat & s : stats) names += (names.empty() ? "" : ", ") + s.path;
+            throw Error(ErrorKind::ErrorKind_invalid_argument,
+                        "--copy-fields: '" + path + "' is not a plain string field of the training tools (candidates: " +
+                            (names.empty() ? "none" : names) + ")");
+        }
+        out.push_back(path);
+    }
+    return out;
+}
+
+std::vector<std::string> read_copy_fields(const gguf::File & file) {
+    std::vector<std::string> out;
+    const gguf::Value * v = file.find(kCopyFieldsKey);
+    if (!v) return out;
+    const gguf::Array & a = v->as_array(kCopyFieldsKey);
+    for (size_t i = 0; i < a.size(); ++i) out.emplace_back(a.string_at(i, kCopyFieldsKey));
+    return out;
 }
 
 std::string merge_lora_file(const std::string & base_path, const std::string & adapter_path, float scale,
