@@ -39,7 +39,8 @@ void ConfidenceTracker::feed(int32_t token, float prob, std::span<const uint16_t
             }
             break;
         case TagKind::TagKind_name: calls_.back().name *= prob; break;
-        case TagKind::TagKind_argument: {
+        case TagKind::TagKind_argument:
+        case TagKind::TagKind_copy: {
             if (calls_.empty()) calls_.emplace_back();
             auto & args = calls_.back().arguments;
             auto it = std::find_if(args.begin(), args.end(), [&](const ArgumentConfidence & a) { return a.name == info.arg; });

@@ -171,10 +171,7 @@ void CopyConstraint::add_allowed(const std::vector<uint32_t> & live, bool any_re
         uint32_t lo = fb[c0], hi = fb[c0 + 1];
         for (size_t k = 1; lo < hi; ++k) {
             // [lo, hi) = tokens starting with text_[p, p + k); the one equal to it (if any) comes first.
-            if (tt.sorted_bytes(lo).size() == k) {
-                set(sorted[lo]);
-                ++lo;
-            }
+            while (lo < hi && tt.sorted_bytes(lo).size() == k) set(sorted[lo++]);
             if (lo >= hi) break;
             if (can_end(p + (uint32_t)k)) add_closing(lo, hi, k);
             const uint8_t c = (uint8_t)text_[p + k];
@@ -182,6 +179,49 @@ void CopyConstraint::add_allowed(const std::vector<uint32_t> & live, bool any_re
             std::tie(lo, hi) = narrow(tt, lo, hi, k, c);
         }
     }
+}
+
+bool CompiledGrammar::has_copy_tags() const { return has_copy_tags_; }
+
+const std::vector<uint16_t> & CompiledGrammar::copy_distances() const {
+    std::call_once(copy_once_, [this] {
+        const Grammar & g = *grammar_;
+        const int32_t n = g.n_states();
+        constexpr uint16_t kFar = 65535;
+        copy_dist_.assign((size_t)n, kFar);
+        if (g.has_calls()) {
+            std::fill(copy_dist_.begin(), copy_dist_.end(), 0);
+            return;
+        }
+        // Breadth first over reversed byte edges from every copy state.
+        std::vector<std::vector<int32_t>> rev((size_t)n);
+        for (int32_t s = 1; s < n; ++s) {
+            const int32_t * row = g.row(s);
+            int32_t last = -1;
+            for (int b = 0; b < 256; ++b) {
+                const int32_t t = row[b];
+                if (t != Grammar::kDeadState && t != last) {
+                    rev[t].push_back(s);
+                    last = t;
+                }
+            }
+        }
+        std::vector<int32_t> queue;
+        for (int32_t s = 1; s < n; ++s)
+            if (g.tags()[g.tag(s)].kind == TagKind::TagKind_copy) {
+                copy_dist_[s] = 0;
+                queue.push_back(s);
+            }
+        for (size_t qi = 0; qi < queue.size(); ++qi) {
+            const int32_t t = queue[qi];
+            for (int32_t s : rev[t])
+                if (copy_dist_[s] == kFar) {
+                    copy_dist_[s] = (uint16_t)std::min<int>(copy_dist_[t] + 1, kFar - 1);
+                    queue.push_back(s);
+                }
+        }
+    });
+    return copy_dist_;
 }
 
 }  // namespace sy::grammar

@@ -42,6 +42,8 @@ enum class TagKind {
     TagKind_decision,   // bytes that still decide "text or tool call" (assigned by the automaton builder)
     TagKind_name,       // the tool name
     TagKind_argument,   // the value of one top-level argument of a tool
+    TagKind_copy,       // the content and closing quote of a copy-field string (copy.h); tool and arg name the
+                        // top-level argument it belongs to (confidence counts it toward that argument)
 };
 
 struct TagInfo {

@@ -199,6 +199,8 @@ CompiledGrammar::CompiledGrammar(std::shared_ptr<const Grammar> grammar, std::sh
     masks_.reset(new std::atomic<StateMask *>[n]);
     for (int32_t s = 0; s < n; ++s) masks_[s].store(nullptr);
     components_ = detail::build_components(*grammar_, *tokens_);
+    for (int32_t s = 1; s < n && !has_copy_tags_; ++s)
+        has_copy_tags_ = grammar_->tags()[grammar_->tag(s)].kind == TagKind::TagKind_copy;
 }
 
 int32_t CompiledGrammar::n_component_shapes() const { return (int32_t)components_->classes.size(); }

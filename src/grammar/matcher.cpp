@@ -3,11 +3,13 @@
 #include "grammar/matcher.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "common/error.h"
+#include "grammar/copy.h"
 
 namespace sy::grammar {
 
@@ -27,8 +29,67 @@ void GrammarMatcher::reset() {
     Position p;
     bool escaped = false;
     detail::add_closed(compiled_->grammar(), arena_, p.threads, Thread{compiled_->grammar().start(), 0}, escaped);
+    if (copy_) copy_advance(p.copy, {}, {}, in_copy(p.threads), false);
     history_.push_back(std::move(p));
     last_tags_.clear();
+}
+
+void GrammarMatcher::set_copy_constraint(std::shared_ptr<const CopyConstraint> copy) {
+    if (copy && copy->tokens().fingerprint() != compiled_->tokens().fingerprint())
+        throw Error(ErrorKind::ErrorKind_invalid_argument, "copy constraint bound to another vocabulary than the grammar");
+    copy_ = compiled_->has_copy_tags() ? std::move(copy) : nullptr;
+    reset();
+}
+
+bool GrammarMatcher::in_copy(const std::vector<Thread> & threads) const {
+    const Grammar & g = compiled_->grammar();
+    for (const Thread & t : threads)
+        if (g.tags()[g.tag(t.state)].kind == TagKind::TagKind_copy) return true;
+    return false;
+}
+
+bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & flags,
+                                  bool end_in_copy, bool strict) const {
+    const CopyConstraint & cc = *copy_;
+    const std::string & text = cc.text();
+    auto fresh = [&] {
+        st.active = true;
+        st.any_read = false;
+        st.free = cc.empty();
+        st.live = cc.starts();
+    };
+    std::vector<uint32_t> next;
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        if (!flags[i]) {
+            st = CopyState{};
+            continue;
+        }
+        if (!st.active) fresh();
+        if (st.free) continue;
+        const uint8_t b = (uint8_t)bytes[i];
+        next.clear();
+        if (b != 0)
+            for (uint32_t p : st.live)
+                if ((uint8_t)text[p] == b) next.push_back(p + 1);
+        if (!next.empty()) {
+            st.live.swap(next);
+            st.any_read = true;
+            continue;
+        }
+        bool closes = false;
+        if (b == '"' && st.any_read)
+            for (uint32_t p : st.live) closes = closes || cc.can_end(p);
+        if (closes) {
+            st = CopyState{};
+            continue;
+        }
+        if (strict) return false;
+        st.free = true;
+        st.live.clear();
+    }
+    if (end_in_copy && !st.active) fresh();
+    if (!end_in_copy) st = CopyState{};
+    return true;
 }
 
 bool GrammarMatcher::can_terminate() const {
@@ -50,12 +111,13 @@ uint16_t GrammarMatcher::position_tag(const std::vector<Thread> & threads) const
 }
 
 bool GrammarMatcher::advance(const std::vector<Thread> & from, std::string_view bytes, std::vector<Thread> & to,
-                             std::vector<uint16_t> * tags) {
+                             std::vector<uint16_t> * tags, std::vector<uint8_t> * copy_flags) {
     const Grammar & g = compiled_->grammar();
     scratch_a_ = from;
     bool escaped = false;
     for (char c : bytes) {
         if (tags) tags->push_back(position_tag(scratch_a_));
+        if (copy_flags) copy_flags->push_back(in_copy(scratch_a_) ? 1 : 0);
         detail::step(g, arena_, scratch_a_, (uint8_t)c, scratch_b_, escaped);
         std::swap(scratch_a_, scratch_b_);
         if (scratch_a_.empty()) return false;
@@ -82,8 +144,13 @@ bool GrammarMatcher::accept_token(TokenId id) {
 bool GrammarMatcher::accept_bytes(std::string_view bytes) {
     if (is_terminated()) return false;
     std::vector<uint16_t> tags;
+    std::vector<uint8_t> copy_flags;
     Position p;
-    if (!advance(history_.back().threads, bytes, p.threads, &tags)) return false;
+    if (!advance(history_.back().threads, bytes, p.threads, &tags, copy_ ? &copy_flags : nullptr)) return false;
+    if (copy_) {
+        p.copy = history_.back().copy;
+        copy_advance(p.copy, bytes, copy_flags, in_copy(p.threads), false);
+    }
     history_.push_back(std::move(p));
     last_tags_ = std::move(tags);
     return true;
@@ -159,9 +226,96 @@ bool GrammarMatcher::fill_mask(uint32_t * words) {
         }
     }
     if (first) std::memset(words, 0, (size_t)n_words * 4);
+    if (copy_ && any) copy_filter(words);
     if (can_terminate())
         for (TokenId id : tt.stop_ids()) words[id >> 5] |= 1u << (id & 31);
     return any;
+}
+
+bool GrammarMatcher::copy_token_ok(const std::string & bytes) {
+    const Grammar & g = compiled_->grammar();
+    const Position & pos = history_.back();
+    size_t mark = arena_.size();
+    arena_.set_hashing(false);
+    scratch_a_ = pos.threads;
+    std::vector<uint8_t> flags;
+    flags.reserve(bytes.size());
+    bool escaped = false, alive = true;
+    for (char c : bytes) {
+        flags.push_back(in_copy(scratch_a_) ? 1 : 0);
+        detail::step(g, arena_, scratch_a_, (uint8_t)c, scratch_b_, escaped);
+        std::swap(scratch_a_, scratch_b_);
+        if (scratch_a_.empty()) {
+            alive = false;
+            break;
+        }
+    }
+    const bool end_in_copy = alive && in_copy(scratch_a_);
+    arena_.truncate(mark);
+    arena_.set_hashing(true);
+    if (!alive) return true;  // the grammar decides
+    CopyState st = pos.copy;
+    return copy_advance(st, bytes, flags, end_in_copy, true);
+}
+
+// Intersects a grammar mask with the copy rule at the current position; never leaves it without a non-stop
+// token it had (then the string falls back to the plain grammar).
+void GrammarMatcher::copy_filter(uint32_t * words) {
+    const TokenTable & tt = compiled_->tokens();
+    const int32_t n_words = mask_words(tt.n_tokens());
+    Position & pos = history_.back();
+    auto any_non_stop = [&](const uint32_t * w) {
+        for (int32_t i = 0; i < n_words; ++i)
+            if (w[i]) return true;
+        return false;
+    };
+    copy_words_.assign((size_t)n_words, 0);
+    if (pos.copy.active && !pos.copy.free) {
+        // Inside a copy string: the tokens that continue a live span (or close it), checked in full when they
+        // run on past the closing quote (they could enter the next copy string).
+        copy_crossing_.clear();
+        copy_->add_allowed(pos.copy.live, pos.copy.any_read, copy_words_.data(), copy_crossing_);
+        for (int32_t i = 0; i < n_words; ++i) copy_words_[i] &= words[i];
+        for (TokenId id : copy_crossing_)
+            if (mask_test(copy_words_.data(), id) && tt.bytes(id).size() > 2 && !copy_token_ok(tt.bytes(id)))
+                copy_words_[id >> 5] &= ~(1u << (id & 31));
+        if (any_non_stop(copy_words_.data())) {
+            std::memcpy(words, copy_words_.data(), (size_t)n_words * 4);
+            return;
+        }
+        pos.copy.free = true;  // fallback: the plain grammar for the rest of this string
+        pos.copy.live.clear();
+    }
+    // Elsewhere: only tokens that enter a copy string within their bytes can break the rule. They are among
+    // each state's explicitly listed tokens (a loop state's shared base stays inside its loop) that are longer
+    // than the state's distance to a copy state.
+    const Grammar & g = compiled_->grammar();
+    const std::vector<uint16_t> & dist = compiled_->copy_distances();
+    std::memcpy(copy_words_.data(), words, (size_t)n_words * 4);
+    bool changed = false;
+    auto check = [&](TokenId id, size_t d) {
+        if (!mask_test(copy_words_.data(), id) || tt.bytes(id).size() <= d) return;
+        if (!copy_token_ok(tt.bytes(id))) {
+            copy_words_[id >> 5] &= ~(1u << (id & 31));
+            changed = true;
+        }
+    };
+    const std::vector<Thread> threads = pos.threads;
+    for (size_t i = 0; i < threads.size(); ++i) {
+        const int32_t s = threads[i].state;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; ++j) seen = threads[j].state == s;
+        const size_t d = dist[s];
+        if (seen || d >= tt.max_token_len() || (g.tags()[g.tag(s)].kind == TagKind::TagKind_copy && !pos.copy.free)) continue;
+        const StateMask & sm = compiled_->state_mask(s);
+        for (TokenId id : sm.accepted) check(id, d);
+        for (TokenId id : sm.uncertain) check(id, d);
+        if (sm.dense)
+            for (int32_t w = 0; w < n_words; ++w)
+                for (uint32_t bits = sm.words[w] & copy_words_[w]; bits; bits &= bits - 1)
+                    check(w * 32 + std::countr_zero(bits), d);
+    }
+    if (changed && any_non_stop(copy_words_.data())) std::memcpy(words, copy_words_.data(), (size_t)n_words * 4);
 }
 
 bool GrammarMatcher::at_decision() const {

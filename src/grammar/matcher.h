@@ -41,6 +41,7 @@ namespace detail {
 struct ComponentClass;
 struct ComponentIndex;
 }  // namespace detail
+class CopyConstraint;
 
 inline int32_t mask_words(int32_t n_tokens) { return (n_tokens + 31) / 32; }
 inline bool mask_test(const uint32_t * words, TokenId id) { return (words[id >> 5] >> (id & 31)) & 1u; }
@@ -131,6 +132,12 @@ public:
     int32_t n_component_shapes() const;  // distinct loop-component shapes classified at bind time
     int32_t n_component_states() const;  // states whose masks derive from one of them
 
+    // Copy strings (copy.h): whether any state is tagged TagKind_copy, and per state the fewest bytes to
+    // read before one is read in a copy state (0 for copy states; 0 everywhere in a grammar with calls,
+    // where a return may lead anywhere). Computed on first use.
+    bool has_copy_tags() const;
+    const std::vector<uint16_t> & copy_distances() const;
+
 private:
     std::shared_ptr<const Grammar> grammar_;
     std::shared_ptr<const TokenTable> tokens_;
@@ -138,6 +145,9 @@ private:
     mutable std::unique_ptr<std::atomic<StateMask *>[]> masks_;
     mutable std::mutex mu_;
     mutable std::atomic<int32_t> n_cached_{0};
+    mutable std::once_flag copy_once_;
+    mutable std::vector<uint16_t> copy_dist_;
+    bool has_copy_tags_ = false;
 };
 
 // Classifies every token for one state by walking the vocabulary from that state alone (no component
@@ -175,26 +185,59 @@ public:
     // nothing is allowed. See confidence.h for how the decision confidence uses it.
     double text_commit_mass(const float * logits, int32_t n, const uint32_t * words) const;
 
+    // Copy strings (copy.h): from now on, the content of every copy-tagged string is restricted to spans of
+    // the constraint's sources (null: no restriction). Resets the matcher. The constraint must be bound to
+    // this grammar's vocabulary (same TokenTable).
+    void set_copy_constraint(std::shared_ptr<const CopyConstraint> copy);
+    // Whether the position is inside a copy string under the copy rule / inside one that fell back to the
+    // plain grammar (no source could continue, see copy.h).
+    bool copy_active() const { return history_.back().copy.active && !history_.back().copy.free; }
+    bool copy_fallback() const { return history_.back().copy.active && history_.back().copy.free; }
+
     // Tags of the positions the last accepted step's bytes were read in (one per byte), for confidence.
     const std::vector<uint16_t> & last_step_tags() const { return last_tags_; }
     const CompiledGrammar & compiled() const { return *compiled_; }
 
 private:
+public:
+    // The copy rule's state at a position: inside a copy string (active), the live source positions, whether
+    // content was read, and whether the string fell back to the plain grammar (free).
+    struct CopyState {
+        bool active = false;
+        bool free = false;
+        bool any_read = false;
+        std::vector<uint32_t> live;
+    };
+
+private:
     struct Position {
         std::vector<detail::Thread> threads;
         bool terminated = false;
+        CopyState copy;
     };
     bool advance(const std::vector<detail::Thread> & from, std::string_view bytes, std::vector<detail::Thread> & to,
-                 std::vector<uint16_t> * tags);
+                 std::vector<uint16_t> * tags, std::vector<uint8_t> * in_copy = nullptr);
+    bool in_copy(const std::vector<detail::Thread> & threads) const;
+    // Applies the copy rule to `bytes` read with per-byte in_copy flags, ending in a position whose in_copy
+    // is `end_in_copy`. strict: false on a byte that breaks the rule; else such a string becomes free.
+    bool copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & in_copy, bool end_in_copy,
+                      bool strict) const;
+    // Whether the token keeps the copy rule when read from the current position (grammar acceptance is
+    // assumed, not checked).
+    bool copy_token_ok(const std::string & bytes);
+    void copy_filter(uint32_t * words);
     bool token_alive(const detail::Thread & t, const std::string & bytes);
     uint16_t position_tag(const std::vector<detail::Thread> & threads) const;
     bool commits_to_text(TokenId id) const;
 
     std::shared_ptr<const CompiledGrammar> compiled_;
+    std::shared_ptr<const CopyConstraint> copy_;
     detail::FrameArena arena_;
     std::vector<Position> history_;  // history_[0] = start
     std::vector<uint16_t> last_tags_;
     std::vector<detail::Thread> scratch_a_, scratch_b_;
+    std::vector<uint32_t> copy_words_;
+    std::vector<TokenId> copy_crossing_;
 };
 
 // Jump-forward. Encoder: text -> token ids of the engine's tokenizer (no BOS/EOS, no leading space).

@@ -327,6 +327,17 @@ int32_t SchemaCompiler::string_value(const ojson & s, const std::string & ptr) {
                                                     " is not supported at " + ptr);
     std::optional<int32_t> mx;
     if (max_len) mx = (int32_t)*max_len;
+    if (ref_depth_ == 0 && opt_.copy_fields.count(path_)) {
+        TagInfo info = arg_tag_ ? *arg_tag_ : TagInfo{};
+        info.kind = TagKind::TagKind_copy;
+        if (!arg_tag_) info.arg = path_;
+        const uint16_t tag = rs_.add_tag(info);
+        // The opening quote stays outside the tag: a position is "in a copy string" exactly when the
+        // next byte is content or the closing quote.
+        return rs_.seq({rs_.byte('"'), rs_.tagged(rs_.seq({rs_.repeat(rs_.json_string_char(), (int32_t)min_len, mx),
+                                                            rs_.byte('"')}),
+                                                  tag)});
+    }
     return rs_.json_string((int32_t)min_len, mx);
 }
 
@@ -413,8 +424,19 @@ int32_t SchemaCompiler::object_value(const ojson & s, const std::string & ptr,
     std::vector<int32_t> kv;
     std::vector<bool> req;
     for (auto it = props.begin(); it != props.end(); ++it) {
+        const std::string saved_path = path_;
+        path_ = path_.empty() ? it.key() : path_ + "." + it.key();
+        std::optional<uint16_t> arg_tag;
+        if (tag_of) {
+            arg_tag = (*tag_of)(it.key());  // before the value: a copy tag inside gets a larger number
+            arg_tag_ = rs_.tags()[*arg_tag];
+        }
         int32_t v = value(it.value(), ptr + "/properties/" + escape_pointer(it.key()));
-        if (tag_of) v = rs_.tagged(v, (*tag_of)(it.key()));
+        if (tag_of) {
+            v = rs_.tagged(v, *arg_tag);
+            arg_tag_.reset();
+        }
+        path_ = saved_path;
         kv.push_back(rs_.seq({rs_.literal(json_quote(it.key())), colon(), v}));
         req.push_back(required.count(it.key()) > 0);
     }
@@ -449,16 +471,19 @@ int32_t SchemaCompiler::array_value(const ojson & s, const std::string & ptr) {
     std::optional<int64_t> max;
     if (s.contains("maxItems")) max = get_count(s, "maxItems", ptr);
     std::optional<int32_t> item;
+    const std::string saved_path = path_;
+    path_ += "[]";
     if (!s.contains("items")) item = any_value();
     else if (s["items"].is_boolean() && !s["items"].get<bool>()) max = max ? std::min(*max, k) : k;
     else item = value(s["items"], ptr + "/items");
+    std::vector<int32_t> elems;
+    for (int64_t i = 0; i < k; ++i) elems.push_back(value(prefix[i], ptr + "/prefixItems/" + std::to_string(i)));
+    path_ = saved_path;
     if (min > kMaxItemsUnrolled || (max && *max > kMaxItemsUnrolled))
         throw Error(ErrorKind::ErrorKind_limit, "minItems/maxItems above " + std::to_string(kMaxItemsUnrolled) +
                                                     " is not supported at " + ptr);
     if (max && *max < min) return rs_.nothing();
 
-    std::vector<int32_t> elems;
-    for (int64_t i = 0; i < k; ++i) elems.push_back(value(prefix[i], ptr + "/prefixItems/" + std::to_string(i)));
     // Tail: items after the prefix, count in [lo, hi].
     int32_t tail;
     int64_t lo = std::max<int64_t>(0, min - k);
@@ -504,7 +529,10 @@ int32_t SchemaCompiler::ref_value(const std::string & ref, const std::string & p
     }
     int32_t rule = rs_.add_rule(root_pointer_ + ref.substr(1));
     ref_rules_[ref] = rule;
-    rs_.define(rule, value(*target, root_pointer_ + ref.substr(1)));
+    ++ref_depth_;
+    int32_t body = value(*target, root_pointer_ + ref.substr(1));
+    --ref_depth_;
+    rs_.define(rule, body);
     return rs_.ref(rule);
 }
 

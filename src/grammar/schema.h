@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -34,6 +35,10 @@ struct SchemaOptions {
     // When a schema says nothing about additionalProperties: false = allow none (what tools mean; OpenAI's
     // strict mode), true = allow any extra key after the declared ones (JSON Schema's default).
     bool additional_properties_default = false;
+    // Copy fields (copy.h): instance paths relative to the schema root ("title", "a.b", "tags[]") whose plain
+    // string values are tagged TagKind_copy, so a matcher with a CopyConstraint restricts them to spans of
+    // the request's text. Strings inside a $ref are never tagged.
+    std::set<std::string> copy_fields;
 };
 
 std::shared_ptr<const Grammar> compile_json_schema(const ojson & schema, const SchemaOptions & opt = {});
@@ -76,6 +81,9 @@ private:
     std::unordered_map<std::string, int32_t> ref_rules_;
     std::optional<int32_t> any_rule_;
     int depth_ = 0;
+    std::string path_;               // instance path of the value being compiled (copy fields)
+    int ref_depth_ = 0;              // > 0 inside a $ref rule (shared by several paths: no copy tags)
+    std::optional<TagInfo> arg_tag_;  // the top-level argument being compiled (tool grammars)
 };
 
 }  // namespace sy::grammar

@@ -129,7 +129,11 @@ std::shared_ptr<const Grammar> compile_tool_grammar(const std::vector<ToolSpec> 
         if (choice.mode == ToolChoiceMode::ToolChoiceMode_function && t.name != choice.function) continue;
         uint16_t name_tag = rs.add_tag(TagInfo{TagKind::TagKind_name, (int32_t)i, ""});
         std::string ptr = "tools[" + std::to_string(i) + "].function.parameters#";
-        compilers.push_back(std::make_unique<SchemaCompiler>(rs, t.parameters, ptr, so));
+        SchemaOptions tool_so = so;
+        const std::string prefix = t.name + ".";
+        for (const std::string & f : opt.copy_fields)
+            if (f.size() > prefix.size() && f.compare(0, prefix.size(), prefix) == 0) tool_so.copy_fields.insert(f.substr(prefix.size()));
+        compilers.push_back(std::make_unique<SchemaCompiler>(rs, t.parameters, ptr, tool_so));
         auto tag_of = [&rs, i](const std::string & arg) {
             return rs.add_tag(TagInfo{TagKind::TagKind_argument, (int32_t)i, arg});
         };
@@ -164,10 +168,21 @@ std::shared_ptr<const Grammar> compile_tool_grammar(const ojson & tools, const o
     return compile_tool_grammar(parse_tools(tools), ToolChoice::parse(tool_choice), opt);
 }
 
-uint64_t tool_grammar_key(const ojson & tools, const ojson & tool_choice, bool parallel, const ToolCallFormat & f) {
+std::shared_ptr<const Grammar> compile_tool_grammar(const ojson & tools, const ojson & tool_choice, bool parallel,
+                                                    const ToolCallFormat & format, const std::set<std::string> & copy_fields) {
+    ToolGrammarOptions opt;
+    opt.format = format;
+    opt.parallel = parallel;
+    opt.copy_fields = copy_fields;
+    return compile_tool_grammar(parse_tools(tools), ToolChoice::parse(tool_choice), opt);
+}
+
+uint64_t tool_grammar_key(const ojson & tools, const ojson & tool_choice, bool parallel, const ToolCallFormat & f,
+                          const std::set<std::string> & copy_fields) {
     std::string s = tools.dump() + '\x1f' + tool_choice.dump() + '\x1f' + (parallel ? "1" : "0") + '\x1f' + f.call_open +
                     '\x1f' + f.call_close + '\x1f' + f.call_separator + '\x1f' + f.name_key + '\x1f' + f.args_key +
                     '\x1f' + (f.whitespace == Whitespace::Whitespace_compact ? "c" : "s");
+    for (const std::string & c : copy_fields) s += '\x1e' + c;  // none: the key stays what it was
     uint64_t h = 1469598103934665603ull;
     for (char c : s) h = (h ^ (uint8_t)c) * 1099511628211ull;
     return h;

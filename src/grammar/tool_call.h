@@ -64,6 +64,9 @@ std::vector<ToolSpec> parse_tools(const ojson & tools);
 struct ToolGrammarOptions {
     ToolCallFormat format;
     bool parallel = false;  // allow several calls
+    // Copy fields (copy.h) as "tool.path": "create_task.title", "create_task.tags[]". Unknown tools or paths
+    // are ignored (a router's recorded fields may name tools a request does not send).
+    std::set<std::string> copy_fields;
 };
 
 // Throws sy::Error: unknown tool named by tool_choice (listing the known ones), "required" with no tools,
@@ -72,8 +75,11 @@ std::shared_ptr<const Grammar> compile_tool_grammar(const ojson & tools, const o
                                                     const ToolCallFormat & format = ToolCallFormat::hermes());
 std::shared_ptr<const Grammar> compile_tool_grammar(const std::vector<ToolSpec> & tools, const ToolChoice & choice,
                                                     const ToolGrammarOptions & opt);
+std::shared_ptr<const Grammar> compile_tool_grammar(const ojson & tools, const ojson & tool_choice, bool parallel,
+                                                    const ToolCallFormat & format, const std::set<std::string> & copy_fields);
 // Cache key for compile_tool_grammar's inputs (the "tool-set hash"); compute it once per tool set.
-uint64_t tool_grammar_key(const ojson & tools, const ojson & tool_choice, bool parallel, const ToolCallFormat & format);
+uint64_t tool_grammar_key(const ojson & tools, const ojson & tool_choice, bool parallel, const ToolCallFormat & format,
+                          const std::set<std::string> & copy_fields = {});
 
 struct ParsedToolCall {
     std::string name;
