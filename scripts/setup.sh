@@ -9,8 +9,19 @@ packages=(
   libyaml-cpp-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libssl-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev postgresql
 )
+# `setup.sh run` (the main job) needs only what builds and runs the binary; the tests need the rest.
+run_only=0
+if [[ "${1:-}" == "run" ]]; then
+  run_only=1
+  packages=(
+    build-essential cmake ninja-build pkg-config git
+    nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev libutf8proc-dev
+    libyaml-cpp-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libssl-dev libopenblas-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+  )
+fi
 # The client tests (scripts/test-clients.sh) need node and npm; a node installed another way is kept.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+if [[ $run_only -eq 0 ]] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then
   packages+=(nodejs npm)
 fi
 if [[ "${SWITCHYARD_SETUP_EXTRA:-}" != "" ]]; then

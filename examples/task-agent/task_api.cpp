@@ -165,6 +165,24 @@ ojson TaskStore::call(const std::string & tool, const ojson & args) {
                     "'; known: create_task, list_tasks, update_task, complete_task, delete_task, search_tasks");
 }
 
+void TaskStore::put(const ojson & task) {
+    std::lock_guard<std::mutex> lock(mu_);
+    check_keys(task, {"id", "title", "priority", "status", "due_date", "tags"}, {"id", "title", "priority"});
+    const int64_t id = id_arg(task);
+    const std::string status = task.contains("status") ? enum_arg(task, "status", {"open", "done"}) : "open";
+    ojson tags = task.contains("tags") ? task["tags"] : ojson::array();
+    if (!tags.is_array()) bad_arg("'tags' must be an array of strings");
+    for (const auto & t : tags)
+        if (!t.is_string()) bad_arg("'tags' must be an array of strings");
+    Stmt st(db_, "INSERT OR REPLACE INTO tasks (id, title, priority, status, due_date, tags, created_ms, updated_ms)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
+    st.bind_int(1, id).bind(2, text_arg(task, "title")).bind(3, enum_arg(task, "priority", kPriorities)).bind(4, status);
+    if (task.contains("due_date") && !task["due_date"].is_null()) st.bind(5, date_arg(task, "due_date"));
+    else st.bind_null(5);
+    st.bind(6, tags.dump()).bind_int(7, now_ms());
+    st.step();
+}
+
 ojson TaskStore::all_tasks() {
     std::lock_guard<std::mutex> lock(mu_);
     return query("ORDER BY id", {});

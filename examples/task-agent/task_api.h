@@ -36,6 +36,9 @@ public:
     // names the argument), sy::Error(unsupported) for an unknown tool, TaskNotFound for an unknown id.
     ojson call(const std::string & tool, const ojson & args);
     ojson all_tasks();
+    // Inserts or replaces one task with its own id ({id, title, priority, status?, due_date?, tags?}), for
+    // seeding a list (fixtures, generated training data). Throws sy::Error(invalid_argument) on a bad field.
+    void put(const ojson & task);
 
 private:
     ojson create(const ojson & args);

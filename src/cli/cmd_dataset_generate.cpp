@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "engine/model.h"
+#include "responder_data.h"
 #include "train/data.h"
 #include "train/datagen.h"
 #include "train/router_eval.h"
@@ -15,7 +16,7 @@ namespace sy::cli {
 namespace {
 
 struct DatasetArgs {
-    std::string tools, split = "train", out, today = "2025-03-12";
+    std::string tools, split = "train", out, today = "2025-03-12", kind = "router";
     int64_t n = 1000, seed = 0;
     bool no_augment = false;
 };
@@ -32,13 +33,15 @@ void run_generate(const DatasetArgs & a) {
     p.split = train::data_split_from_name(a.split);
     p.today = a.today;
     p.augment = !a.no_augment;
-    const std::vector<chat::ojson> rows = train::generate_task_examples(tools, p);
+    std::vector<chat::ojson> rows = train::generate_task_examples(tools, p);
+    if (a.kind == "responder") rows = examples::make_responder_examples(rows, p.seed);
+    else if (a.kind != "router") throw Error(ErrorKind::ErrorKind_invalid_argument, "--kind must be router or responder, got '" + a.kind + "'");
     std::ofstream out(a.out, std::ios::binary);
     if (!out) throw Error(ErrorKind::ErrorKind_io, "cannot write '" + a.out + "'");
     for (const auto & r : rows) out << r.dump() << "\n";
     out.close();
     if (!out) throw Error(ErrorKind::ErrorKind_io, "error writing '" + a.out + "'");
-    std::printf("wrote %zu %s examples to %s\n", rows.size(), a.split.c_str(), a.out.c_str());
+    std::printf("wrote %zu %s %s examples to %s\n", rows.size(), a.split.c_str(), a.kind.c_str(), a.out.c_str());
 }
 
 struct EvalArgs {
@@ -68,6 +71,8 @@ void add_dataset_generate(CLI::App & dataset) {
     cmd->add_option("--split", a->split, "train | test (test: templates and entities never used in train)")
         ->capture_default_str();
     cmd->add_option("--today", a->today, "The date relative dates resolve against (YYYY-MM-DD)")->capture_default_str();
+    cmd->add_option("--kind", a->kind, "router (tool calls) | responder (answers from tool results)")
+        ->capture_default_str();
     cmd->add_flag("--no-augment", a->no_augment, "Train split without typos, casing and word-drop augmentation");
     cmd->add_option("-o,--output", a->out, "Output JSONL")->required();
     cmd->callback([a] { run_generate(*a); });

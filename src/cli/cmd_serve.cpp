@@ -100,8 +100,29 @@ void on_stop_signal(int) {
     [[maybe_unused]] const ssize_t n = ::write(g_signal_pipe[1], &b, 1);
 }
 
+// What serves what, on stderr at start: the roles, and in plain words whether a fallback catches the
+// requests the router is unsure of.
+void print_roles(const agent::GatewayConfig & cfg) {
+    auto show = [&](const char * role, const std::string & name) {
+        if (name.empty()) return;
+        const agent::ModelConfig * m = cfg.find_model(name.substr(0, name.find(':')));
+        std::string where;
+        if (m) where = m->kind == agent::ModelConfig::Kind::Kind_local ? m->path : m->base_url + " (" + m->remote_model + ")";
+        std::fprintf(stderr, "switchyard serve: %-10s %s%s%s\n", role, name.c_str(), where.empty() ? "" : "  ", where.c_str());
+    };
+    show("router", cfg.roles.router);
+    show("responder", cfg.roles.responder);
+    show("fallback", cfg.roles.fallback);
+    if (cfg.roles.fallback.empty())
+        std::fprintf(stderr, "switchyard serve: fallback   off: requests below the router's confidence threshold (%.2f) are answered "
+                             "locally (set roles.fallback, or --fallback-url URL)\n", cfg.router.confidence_threshold);
+    else
+        std::fprintf(stderr, "switchyard serve: router answers below confidence %.2f go to the fallback\n", cfg.router.confidence_threshold);
+}
+
 void serve(const ServeOpts & o, const CLI::App & cmd) {
     agent::Gateway gateway(build_config(o, cmd));
+    print_roles(gateway.config());
     server::Server srv(gateway);
     const int port = srv.bind();
 

@@ -237,10 +237,26 @@ void stream_chat(ServerContext & ctx, httplib::Response & res, ParsedChat p) {
     res.set_chunked_content_provider("text/event-stream", provider, [run](bool) { run->cancel(); });
 }
 
+ojson executable_tools(ServerContext & ctx) {
+    ojson tools = ojson::array();
+    for (const agent::ToolConfig & t : ctx.gateway.config().tools) {
+        if (!t.executor) continue;
+        ojson fn = {{"name", t.name}};
+        if (!t.description.empty()) fn["description"] = t.description;
+        fn["parameters"] = t.parameters;
+        tools.push_back({{"type", "function"}, {"function", std::move(fn)}});
+    }
+    return tools;
+}
+
 void handle_chat(ServerContext & ctx, const httplib::Request & http_req, httplib::Response & res, bool agent_loop) {
     const ojson body = parse_json_body(http_req);
     ParsedChat p = parse_chat(ctx, body, agent_loop ? "openai.agent" : "openai.chat");
-    if (agent_loop) p.opts.execute_tools = true;
+    if (agent_loop) {
+        p.opts.execute_tools = true;
+        // An agent request without tools gets the configured tools that have executors: the server runs them.
+        if (!body.contains("tools") || body["tools"].is_null()) p.req.tools = executable_tools(ctx);
+    }
     if (p.stream) return stream_chat(ctx, res, std::move(p));
     if (ctx.gateway.trace_store()) p.opts.trace_id = random_hex(32);
     const agent::AgentResult r = run_chat(ctx, p.req, p.opts);
