@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 
+#include "chat/dates.h"
 #include "grammar/schema.h"
 
 namespace sy::chat {
@@ -202,9 +203,34 @@ std::string ChatFormat::render_tool_calls(const std::vector<ToolCall> & calls, c
 
 std::vector<std::string> ChatFormat::copy_sources(const Conversation & conv) const {
     std::vector<std::string> out;
-    for (const Message & m : conv.messages)
+    const bool compact = kind_ == ChatFormatKind::ChatFormatKind_compact;
+    const int64_t today = compact ? today_of(conv) : 0;
+    for (const Message & m : conv.messages) {
         if ((m.role == "user" || m.role == "tool") && !m.content.empty()) out.push_back(m.content);
+        // The compact format writes the resolved dates under a user turn: they are copyable text too.
+        if (compact && m.role == "user")
+            for (const DateMention & d : find_dates(m.content, today))
+                if (d.text != d.iso) out.push_back(d.iso);
+    }
     return out;
+}
+
+std::string date_line(std::string_view text, int64_t today) {
+    std::string line;
+    for (const DateMention & d : find_dates(text, today)) {
+        if (d.text == d.iso) continue;
+        line += (line.empty() ? "\ndates: " : ", ") + d.text + " = " + d.iso;
+    }
+    return line;
+}
+
+int64_t ChatFormat::today_of(const Conversation & conv) const {
+    for (const Message & m : conv.messages)
+        if (m.role == "system") {
+            if (auto d = find_iso_date(m.content)) return *d;
+            break;
+        }
+    return today_ ? *today_ : local_today();
 }
 
 Rendered ChatFormat::render(const Conversation & conv, bool add_generation_prompt) const {
@@ -241,6 +267,7 @@ Rendered ChatFormat::render(const Conversation & conv, bool add_generation_promp
     }
 
     const bool compact = kind_ == ChatFormatKind::ChatFormatKind_compact;
+    const int64_t today = compact ? today_of(conv) : 0;
     size_t first = 0;
     std::string system;
     if (!conv.messages.empty() && conv.messages[0].role == "system") { system = conv.messages[0].content; first = 1; }
@@ -265,7 +292,7 @@ Rendered ChatFormat::render(const Conversation & conv, bool add_generation_promp
         } else if (m.role == "system") {
             if (!compact) plain("<|im_start|>system\n" + m.content + "<|im_end|>\n");
         } else {
-            plain("<|im_start|>user\n" + m.content + "<|im_end|>\n");
+            plain("<|im_start|>user\n" + m.content + (compact ? date_line(m.content, today) : "") + "<|im_end|>\n");
         }
     }
     if (add_generation_prompt) plain("<|im_start|>assistant\n");

@@ -8,7 +8,10 @@
 //   llama3  — Llama 3.x: <|start_header_id|>role<|end_header_id|>\n\n…<|eot_id|>; calls as
 //             {"name": …, "parameters": …}; tool results in the ipython role.
 //   compact — from-scratch routers: ChatML markers, no system text and no schemas in the prompt (the
-//             router learned its tools), calls as compact JSON {"name":…,"arguments":…}.
+//             router learned its tools), calls as compact JSON {"name":…,"arguments":…}. A user turn that
+//             mentions dates gets a line naming what they resolve to (dates.h), e.g.
+//             "move #4 to next friday\ndates: next friday = 2025-03-14", against the "today" the system
+//             prompt states (its first YYYY-MM-DD), else set_today's, else the local date at render time.
 // An assistant tool call is always rendered exactly as the grammar (grammar/tool_call.h) makes the model
 // emit it: same wrapper, same whitespace, arguments in the schema's property order.
 #pragma once
@@ -82,16 +85,30 @@ public:
     // (content or calls + end-of-turn marker) are train segments.
     Rendered render(const Conversation & conv, bool add_generation_prompt) const;
 
+    // The day relative dates resolve against when the system prompt states none (default: the local date
+    // at render time). Days since 1970-01-01 (dates.h).
+    void set_today(std::optional<int64_t> days) { today_ = days; }
+    // The day relative dates in `conv` resolve against: the first ISO date of its first system message,
+    // else set_today's, else the local date.
+    int64_t today_of(const Conversation & conv) const;
+
     // The text an assistant turn's tool calls render to (without end-of-turn).
     std::string render_tool_calls(const std::vector<ToolCall> & calls, const ojson & tools) const;
 
     // The texts a copy field's value may be a span of (grammar/copy.h): the contents of the user and tool
-    // messages, in order. For a trained assistant turn, pass the conversation up to that turn.
+    // messages, in order; in the compact format each user message is followed by the ISO dates its date
+    // line names (dates.h), so format:date fields can be copy fields. For a trained assistant turn, pass
+    // the conversation up to that turn.
     std::vector<std::string> copy_sources(const Conversation & conv) const;
 
 private:
     ChatFormatKind kind_;
+    std::optional<int64_t> today_;
 };
+
+// The line the compact format appends to a user turn: "\ndates: PHRASE = YYYY-MM-DD, …" for each date
+// mentioned in `text` (a mention already written as that ISO date is left out); empty when none.
+std::string date_line(std::string_view text, int64_t today);
 
 // Reorders an arguments object (recursively) to the property order of its JSON schema; keys the schema
 // does not list keep their order after the listed ones.

@@ -553,40 +553,6 @@ DataSplit data_split_from_name(const std::string & name) {
     throw Error(ErrorKind::ErrorKind_invalid_argument, "unknown split '" + name + "' (train, test)");
 }
 
-int64_t days_from_date(const std::string & iso) {
-    int y = 0, m = 0, d = 0;
-    char tail = 0;
-    if (iso.size() != 10 || std::sscanf(iso.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
-        d < 1 || d > 31)
-        throw Error(ErrorKind::ErrorKind_invalid_argument, "not a YYYY-MM-DD date: '" + iso + "'");
-    // Days from civil (era-based, proleptic Gregorian).
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    const int64_t days = era * 146097 + doe - 719468;
-    if (date_from_days(days) != iso) throw Error(ErrorKind::ErrorKind_invalid_argument, "no such date: '" + iso + "'");
-    return days;
-}
-
-std::string date_from_days(int64_t z) {
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    const int64_t y = yoe + era * 400 + (m <= 2);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", (long long)y, (long long)m, (long long)d);
-    return buf;
-}
-
-int32_t weekday_of(int64_t days) { return (int32_t)(((days % 7) + 7 + 3) % 7); }  // 1970-01-01 was a Thursday
-
 std::vector<ojson> generate_task_examples(const ojson & tools, const DatagenParams & p) {
     std::vector<std::string> names;
     for (const grammar::ToolSpec & t : grammar::parse_tools(tools)) names.push_back(t.name);

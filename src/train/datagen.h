@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "chat/chat_format.h"
+#include "chat/dates.h"
 
 namespace sy::train {
 
@@ -43,9 +44,9 @@ struct DatagenParams {
 // Deterministic for a given seed, split and today.
 std::vector<chat::ojson> generate_task_examples(const chat::ojson & tools, const DatagenParams & params);
 
-// Civil date helpers (proleptic Gregorian), exposed for tests.
-int64_t days_from_date(const std::string & iso);  // "2025-03-12" -> days since 1970-01-01; throws on bad text
-std::string date_from_days(int64_t days);         // inverse
-int32_t weekday_of(int64_t days);                 // 0 = Monday .. 6 = Sunday
+// Civil date helpers (proleptic Gregorian; chat/dates.h).
+using chat::date_from_days;
+using chat::days_from_date;
+using chat::weekday_of;
 
 }  // namespace sy::train

@@ -131,6 +131,33 @@ TEST(Datagen, RelativeDatesResolveAgainstToday) {
     EXPECT_GT(checked, 30);
 }
 
+// The compact format's date line (chat/dates.h) names every date argument the generator writes, in both
+// splits: the router copies the ISO date instead of computing it.
+TEST(Datagen, DateResolverCoversEveryGeneratedDate) {
+    for (DataSplit split : {DataSplit::DataSplit_train, DataSplit::DataSplit_test}) {
+        DatagenParams p;
+        p.n = 3000;
+        p.seed = 5;
+        p.split = split;
+        int checked = 0;
+        for (const auto & row : generate_task_examples(task_tools(), p)) {
+            const chat::Conversation c = chat::parse_conversation(row);
+            const chat::Message & last = c.messages.back();
+            if (last.tool_calls.empty()) continue;
+            const std::string & user = c.messages[c.messages.size() - 2].content;
+            const std::string line = chat::date_line(user, days_from_date("2025-03-12"));
+            for (const char * k : {"due_date", "due_before"})
+                if (last.tool_calls[0].arguments.contains(k)) {
+                    const std::string iso = last.tool_calls[0].arguments[k];
+                    EXPECT_TRUE(line.find("= " + iso) != std::string::npos || user.find(iso) != std::string::npos)
+                        << user << " -> " << iso << " | " << line;
+                    ++checked;
+                }
+        }
+        EXPECT_GT(checked, 300);
+    }
+}
+
 TEST(Datagen, DeterministicPerSeedAndSplit) {
     DatagenParams p;
     p.n = 50;
