@@ -20,5 +20,6 @@ void add_dataset_build(CLI::App & dataset);  // switchyard dataset build
 void add_serve(CLI::App & app);              // switchyard serve
 void add_task_api(CLI::App & app);           // switchyard task-api (the example agent's tool backend)
 void add_eval(CLI::App & app);               // switchyard eval
+void add_demo(CLI::App & app);               // switchyard demo (the flywheel on the example agent)
 
 }  // namespace sy::cli

@@ -30,6 +30,7 @@ int main(int argc, char ** argv) {
     sy::cli::add_serve(app);
     sy::cli::add_task_api(app);
     sy::cli::add_eval(app);
+    sy::cli::add_demo(app);
 
     try {
         app.parse(argc, argv);
