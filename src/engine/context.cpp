@@ -7,12 +7,38 @@
 //   logits = rmsnorm(x[wanted])·output_norm · Woutᵀ
 #include "engine/context.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "tensor/matmul_pack.h"
 #include "tensor/quant.h"
 
 namespace sy::engine {
+namespace {
+
+// The FFN (gate, up, SwiGLU, down) runs over a chunk's tokens in slices of at most this many, so its
+// [tokens][n_ff] scratch is sized for a slice, not for n_batch (for a 0.5B model 2 × 512 × 4864 floats =
+// 19 MiB, against 4.75 MiB). A slice of 128 tokens is still ten or more register tiles per weight row
+// block, and a layer's FFN weights re-read by the next slice mostly come from the last-level cache.
+constexpr int64_t kFfnSlice = 128;
+
+// The adapters of tokens [t0, t1) of a chunk, with rows renumbered from t0.
+void slice_loras(const std::vector<LoraRows> & all, int64_t t0, int64_t t1, std::vector<LoraRows> & out) {
+    out.clear();
+    for (const LoraRows & lr : all) {
+        if (lr.all_rows) {
+            out.push_back(lr);
+            continue;
+        }
+        LoraRows s{lr.lora, false, {}};
+        for (int32_t r : lr.rows)
+            if (r >= t0 && r < t1) s.rows.push_back((int32_t)(r - t0));
+        if (!s.rows.empty()) out.push_back(std::move(s));
+    }
+}
+
+}  // namespace
 
 Context::Context(const Model & model, const ContextParams & params) : model_(model), params_(params) {
     const HParams & hp = model.hparams();
@@ -33,8 +59,9 @@ Context::Context(const Model & model, const ContextParams & params) : model_(mod
     k_cur_.resize(nb * kv_dim);
     v_cur_.resize(nb * kv_dim);
     att_.resize(nb * q_dim);
-    gate_.resize(nb * hp.n_ff);
-    up_.resize(nb * hp.n_ff);
+    const size_t ffn_tokens = std::min<size_t>(nb, kFfnSlice);
+    gate_.resize(ffn_tokens * hp.n_ff);
+    up_.resize(ffn_tokens * hp.n_ff);
     attn_scratch_.resize((size_t)params_.n_threads * params_.n_ctx);
     rope_cos_.resize(nb * hp.n_rot / 2);
     rope_sin_.resize(nb * hp.n_rot / 2);
@@ -127,12 +154,21 @@ void Context::forward_chunk(const BatchToken * toks, int64_t n, std::vector<floa
     const RopeMode rope_mode = model_.traits().rope_mode;
     collect_chunk_loras(toks, n);
     const std::vector<LoraRows> & loras = chunk_loras_;
+    std::vector<LoraRows> ffn_loras;  // loras of one FFN token slice (only with per-sequence adapters)
 
-    // Embeddings and this chunk's rotary tables.
-    const WeightView & emb = model_.token_embd();
+    // Embeddings and this chunk's rotary tables. A tied output head's packed copy holds the same rows:
+    // reading them there leaves the mapping's dropped pages alone (each fault on them maps a whole
+    // fault-around window of the file back into the resident set).
+    const WeightView & emb = hp.tied_output && model_.output().packed ? model_.output() : model_.token_embd();
     pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+        std::vector<uint8_t> row(emb.packed ? emb.row_stride : 0);
         for (int64_t t = b; t < e; ++t) {
-            dequantize_row(emb.type, emb.data + (size_t)toks[t].token * emb.row_stride, x_.data() + t * n_embd, n_embd);
+            const uint8_t * src = emb.data + (size_t)toks[t].token * emb.row_stride;
+            if (emb.packed) {
+                matmul_unpack_row(emb, toks[t].token, row.data());
+                src = row.data();
+            }
+            dequantize_row(emb.type, src, x_.data() + t * n_embd, n_embd);
             const auto & ff = model_.rope_freq_factors();
             for (int64_t i = 0; i < half_rot; ++i) {
                 double theta = toks[t].pos * std::pow((double)hp.rope_base, -2.0 * i / hp.n_rot) * hp.rope_freq_scale;
@@ -195,12 +231,23 @@ void Context::forward_chunk(const BatchToken * toks, int64_t n, std::vector<floa
                 K.rmsnorm(x_.data() + t * n_embd, L.ffn_norm.data(), h_.data() + t * n_embd, n_embd, hp.rms_eps);
             }
         });
-        linear_forward(L.w_gate, nullptr, loras, il, Proj::Proj_gate, h_.data(), n, gate_.data(), pool, lora_tmp_);
-        linear_forward(L.w_up, nullptr, loras, il, Proj::Proj_up, h_.data(), n, up_.data(), pool, lora_tmp_);
-        pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
-            for (int64_t t = b; t < e; ++t) K.swiglu(gate_.data() + t * n_ff, up_.data() + t * n_ff, gate_.data() + t * n_ff, n_ff);
-        });
-        linear_forward(L.w_down, nullptr, loras, il, Proj::Proj_down, gate_.data(), n, h_.data(), pool, lora_tmp_);
+        for (int64_t t0 = 0; t0 < n; t0 += kFfnSlice) {
+            const int64_t m = std::min(kFfnSlice, n - t0);
+            const std::vector<LoraRows> * sl = &loras;
+            if (m < n && !loras.empty()) {
+                slice_loras(loras, t0, t0 + m, ffn_loras);
+                sl = &ffn_loras;
+            }
+            float * hs = h_.data() + t0 * n_embd;
+            linear_forward(L.w_gate, nullptr, *sl, il, Proj::Proj_gate, hs, m, gate_.data(), pool, lora_tmp_);
+            linear_forward(L.w_up, nullptr, *sl, il, Proj::Proj_up, hs, m, up_.data(), pool, lora_tmp_);
+            pool.parallel_for(m, [&](int64_t b, int64_t e, int) {
+                for (int64_t t = b; t < e; ++t)
+                    K.swiglu(gate_.data() + t * n_ff, up_.data() + t * n_ff, gate_.data() + t * n_ff, n_ff);
+            });
+            // The slice's rows of h_ are consumed: the down projection overwrites them.
+            linear_forward(L.w_down, nullptr, *sl, il, Proj::Proj_down, gate_.data(), m, hs, pool, lora_tmp_);
+        }
         pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
             for (int64_t t = b; t < e; ++t) K.add(h_.data() + t * n_embd, x_.data() + t * n_embd, n_embd);
         });

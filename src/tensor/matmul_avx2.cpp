@@ -35,6 +35,8 @@ struct TileSizes {
     static constexpr int b32_nt = 4;
     static constexpr int kq_mr = 2;
     static constexpr int kq_nt = 2;
+    static constexpr int pf16_groups = 1;
+    static constexpr int pf16_nt = 4;
     static constexpr int packed_nt = 2;
     static constexpr int f32_mr = 4;
     static constexpr int f32_nt = 2;

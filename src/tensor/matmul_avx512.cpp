@@ -1,7 +1,13 @@
 // AVX-512 matmul: the shared x86 tiles (matmul_x86.h) with the VNNI integer dot (vpdpbusd on 256-bit
 // vectors, AVX512-VL) and larger register tiles (32 vector registers). Types without a vector tile here
 // (q2_K, q3_K) keep the scalar one.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its -Wuninitialized flags at every
+// inlined use (a compiler bug fixed in GCC 13); the pragma covers the header's lines only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include "tensor/kernels_internal.h"
 #include "tensor/matmul_internal.h"
@@ -31,6 +37,8 @@ struct TileSizes {
     static constexpr int b32_nt = 4;
     static constexpr int kq_mr = 2;
     static constexpr int kq_nt = 4;
+    static constexpr int pf16_groups = 2;
+    static constexpr int pf16_nt = 12;
     static constexpr int packed_nt = 4;
     static constexpr int f32_mr = 4;
     static constexpr int f32_nt = 4;

@@ -70,9 +70,12 @@ struct MatmulType {
     int nt = 1;                  // tokens per tile (nt <= this)
     // Packed layout (matmul_pack.h), used when WeightView::packed is set: ptile computes one row group
     // (args.w = the group's first block, args.nr = valid rows 1..kPackRows, written to y[t * ldy + r]) for
-    // nt <= pnt tokens. pact_u8: the tile wants activation quants as unsigned bytes q + 128.
+    // nt <= pnt tokens. pact_u8: the tile wants activation quants as unsigned bytes q + 128. pmr: rows per
+    // packed tile, a multiple of kPackRows (a tile of several groups finds group g at args.w + g * w_stride
+    // and gets nr = valid rows of them all).
     TileFn ptile = nullptr;
     int pnt = 1;
+    int pmr = 8;
     bool pact_u8 = false;
 };
 
@@ -91,9 +94,12 @@ void packed_tile_q4_0_scalar(const TileArgs & a);
 void packed_tile_q8_0_scalar(const TileArgs & a);
 void packed_tile_q4_k_scalar(const TileArgs & a);
 void packed_tile_q6_k_scalar(const TileArgs & a);
+void packed_tile_f16_scalar(const TileArgs & a);
 
 // Bytes of one packed block (kPackRows rows × one weight block) of type t; 0 when t has no packed layout.
 size_t packed_block_bytes(DType t);
+// Elements of a row in one packed block: the type's block size, 2 for f16 (pairs of elements).
+int64_t packed_block_elems(DType t);
 
 // Scalar activation quantizers (also the reference the vector ones are tested against).
 void quantize_act_q8_32_scalar(const float * x, uint8_t * row, int64_t n_in);

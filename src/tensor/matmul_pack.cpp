@@ -7,6 +7,7 @@
 //   q4_K:  per sub-block j of 32: isum += sc_j · Σ nibble·q_a,  msum += mn_j · Σ q_a (from the activation sums)
 //          y_r += (d_r · d_a) · isum − (dmin_r · d_a) · msum
 //   q6_K:  isum = Σ_sub sc_sub · Σ (q − 32)·q_a      y_r += (d_r · d_a) · isum
+//   f16:   y_r = Σ_k w_r[k] · x[k] in float (f32 activations as given)
 // (activations signed; the vector q8_0 kernel may use q_a + 128 and subtract 128 · wsum, the same integer).
 #include "tensor/matmul_pack.h"
 
@@ -28,9 +29,12 @@ size_t packed_block_bytes(DType t) {
     case DType::DType_q5_0: return 16 + 16 + 256;
     case DType::DType_q4_k: return 16 + 16 + 64 + 64 + 1024;
     case DType::DType_q6_k: return 16 + 128 + 1024 + 512;
+    case DType::DType_f16: return 2 * 2 * kPackRows;
     default: return 0;
     }
 }
+
+int64_t packed_block_elems(DType t) { return t == DType::DType_f16 ? 2 : dtype_info(t).block_size; }
 
 namespace {
 
@@ -149,6 +153,15 @@ void pack_q6_k(const uint8_t * const * rows, int64_t nsb, uint8_t * dst) {
             for (int v = 0; v < 16; ++v) std::memcpy(qh + 32 * v + 4 * r, src->qh + 4 * v, 4);
         }
     }
+}
+
+// f16: row r's elements 2k, 2k+1 (4 bytes) at 4r of pair k's 32 bytes.
+void pack_f16(const uint8_t * const * rows, int64_t np, uint8_t * dst) {
+    for (int64_t p = 0; p < np; ++p, dst += packed_block_bytes(DType::DType_f16))
+        for (int r = 0; r < kPackRows; ++r) {
+            if (rows[r]) std::memcpy(dst + 4 * r, rows[r] + 4 * p, 4);
+            else std::memset(dst + 4 * r, 0, 4);
+        }
 }
 
 // Shared loop of the scalar packed tiles: per 32-block, per token, per row, isum from `dot`.
@@ -275,18 +288,112 @@ void packed_tile_q6_k_scalar(const TileArgs & a) {
         for (int r = 0; r < a.nr; ++r) a.y[t * a.ldy + r] = acc[r][t];
 }
 
+void packed_tile_f16_scalar(const TileArgs & a) {
+    const int64_t np = a.n_in / 2;
+    for (int t = 0; t < a.nt; ++t) {
+        const float * x = (const float *)(a.a + t * a.lay->row_bytes);
+        float acc[kPackRows] = {};
+        for (int64_t p = 0; p < np; ++p) {
+            const uint16_t * w = (const uint16_t *)(a.w + p * packed_block_bytes(DType::DType_f16));
+            for (int r = 0; r < kPackRows; ++r)
+                acc[r] += fp16_to_fp32(w[2 * r]) * x[2 * p] + fp16_to_fp32(w[2 * r + 1]) * x[2 * p + 1];
+        }
+        for (int r = 0; r < a.nr; ++r) a.y[t * a.ldy + r] = acc[r];
+    }
+}
+
+namespace {
+
+// The 12 scale bytes of a q4_K / q5_K super-block from its unpacked 6-bit scales and mins (the inverse of
+// kquant_scale_min).
+void kquant_pack_scales(const uint8_t * sc, const uint8_t * mn, uint8_t * q) {
+    for (int j = 0; j < 4; ++j) {
+        q[j] = (uint8_t)((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));
+        q[j + 4] = (uint8_t)((mn[j] & 63) | ((mn[j + 4] >> 4) << 6));
+        q[j + 8] = (uint8_t)((sc[j + 4] & 0xF) | ((mn[j + 4] & 0xF) << 4));
+    }
+}
+
+}  // namespace
+
 }  // namespace detail
+
+void matmul_unpack_row(const WeightView & w, int64_t row, uint8_t * dst) {
+    using namespace detail;
+    SY_ASSERT(w.packed != nullptr && row >= 0 && row < w.n_out);
+    const size_t bb = packed_block_bytes(w.type);
+    const int64_t nb = w.n_in / packed_block_elems(w.type);
+    const int r = (int)(row % kPackRows);
+    const uint8_t * blk = w.packed + (size_t)(row / kPackRows) * (size_t)nb * bb;
+    for (int64_t b = 0; b < nb; ++b, blk += bb) {
+        const uint16_t * d = (const uint16_t *)blk;
+        switch (w.type) {
+        case DType::DType_q4_0: {
+            block_q4_0 * o = (block_q4_0 *)dst + b;
+            o->d = d[r];
+            for (int c = 0; c < 4; ++c) std::memcpy(o->qs + 4 * c, blk + 16 + 32 * c + 4 * r, 4);
+            break;
+        }
+        case DType::DType_q8_0: {
+            block_q8_0 * o = (block_q8_0 *)dst + b;
+            o->d = d[r];
+            for (int c = 0; c < 8; ++c) std::memcpy(o->qs + 4 * c, blk + 32 + 32 * c + 4 * r, 4);
+            break;
+        }
+        case DType::DType_q5_0: {  // widened values v = q - 16 back to nibbles and high bits
+            block_q5_0 * o = (block_q5_0 *)dst + b;
+            o->d = d[r];
+            int8_t q[32];
+            for (int c = 0; c < 8; ++c) std::memcpy(q + 4 * c, blk + 32 + 32 * c + 4 * r, 4);
+            uint32_t qh = 0;
+            for (int j = 0; j < 16; ++j) {
+                const int lo = q[j] + 16, hi = q[j + 16] + 16;
+                o->qs[j] = (uint8_t)((lo & 0xF) | ((hi & 0xF) << 4));
+                qh |= (uint32_t)((lo >> 4) & 1) << j;
+                qh |= (uint32_t)((hi >> 4) & 1) << (j + 16);
+            }
+            std::memcpy(o->qh, &qh, 4);
+            break;
+        }
+        case DType::DType_q4_k: {
+            block_q4_K * o = (block_q4_K *)dst + b;
+            o->d = d[r];
+            o->dmin = ((const uint16_t *)(blk + 16))[r];
+            uint8_t sc[8], mn[8];
+            for (int j = 0; j < 8; ++j) {
+                sc[j] = blk[32 + 8 * j + r];
+                mn[j] = blk[96 + 8 * j + r];
+            }
+            kquant_pack_scales(sc, mn, o->scales);
+            for (int v = 0; v < 32; ++v) std::memcpy(o->qs + 4 * v, blk + 160 + 32 * v + 4 * r, 4);
+            break;
+        }
+        case DType::DType_q6_k: {
+            block_q6_K * o = (block_q6_K *)dst + b;
+            o->d = d[r];
+            for (int j = 0; j < 16; ++j) o->scales[j] = (int8_t)blk[16 + 8 * j + r];
+            for (int v = 0; v < 32; ++v) std::memcpy(o->ql + 4 * v, blk + 144 + 32 * v + 4 * r, 4);
+            for (int v = 0; v < 16; ++v) std::memcpy(o->qh + 4 * v, blk + 1168 + 32 * v + 4 * r, 4);
+            break;
+        }
+        case DType::DType_f16: std::memcpy(dst + 4 * b, blk + 4 * r, 4); break;
+        default: SY_ASSERT_MSG(false, "matmul_unpack_row: type has no packed layout");
+        }
+    }
+}
 
 size_t matmul_packed_bytes(DType t, int64_t n_in, int64_t n_out) {
     const size_t bb = detail::packed_block_bytes(t);
-    if (bb == 0 || n_in <= 0 || n_out <= 0 || n_in % dtype_info(t).block_size != 0) return 0;
-    return (size_t)matmul_pack_groups(n_out) * (size_t)(n_in / dtype_info(t).block_size) * bb;
+    const int64_t be = detail::packed_block_elems(t);
+    if (bb == 0 || n_in <= 0 || n_out <= 0 || n_in % be != 0) return 0;
+    return (size_t)matmul_pack_groups(n_out) * (size_t)(n_in / be) * bb;
 }
 
 void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1) {
     const size_t bb = detail::packed_block_bytes(w.type);
     SY_ASSERT_MSG(bb != 0, "matmul_pack: type has no packed layout");
-    const int64_t nb = w.n_in / dtype_info(w.type).block_size;
+    SY_ASSERT_MSG(w.n_in % detail::packed_block_elems(w.type) == 0, "matmul_pack: row length not packable");
+    const int64_t nb = w.n_in / detail::packed_block_elems(w.type);
     SY_ASSERT(g0 >= 0 && g1 <= matmul_pack_groups(w.n_out));
     for (int64_t g = g0; g < g1; ++g) {
         const uint8_t * rows[kPackRows];
@@ -301,6 +408,7 @@ void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1) {
         case DType::DType_q5_0: detail::pack_q5_0(rows, nb, out); break;
         case DType::DType_q4_k: detail::pack_q4_k(rows, nb, out); break;
         case DType::DType_q6_k: detail::pack_q6_k(rows, nb, out); break;
+        case DType::DType_f16: detail::pack_f16(rows, nb, out); break;
         default: SY_ASSERT_MSG(false, "matmul_pack: type has no packed layout");
         }
     }

@@ -20,6 +20,11 @@
 //   q6_K  per 256-super-block, 1680 bytes:  d f16[8] | sc int8[16 sub][8 rows] | ql[1024] | qh[512], ql and
 //         qh interleaved in 4-byte chunks like q4_0 (ql chunk v = row bytes 4v..4v+3, v = 0..31; qh v = 0..15);
 //         the bit layout inside the bytes is q6_K's own.
+//   f16   per pair of elements (2k, 2k+1), 32 bytes:  w[8 rows][2] f16, i.e. row r's elements 2k and 2k+1
+//         at bytes 4r..4r+3 (n_in must be even). Converted, one 512-bit vector holds lane 2r = row r at 2k
+//         and lane 2r+1 = row r at 2k+1, so a broadcast of the activation pair (x[2k], x[2k+1]) and one
+//         FMA advance the 8 rows; adjacent lanes are summed once at the end of a tile. (A 256-bit vector
+//         holds 4 rows: rows 0..3 are the first 16 bytes, rows 4..7 the next.) Same bytes as the plain rows.
 // The layout is the same for every ISA, so one packed buffer serves all the kernel tables.
 #pragma once
 
@@ -39,6 +44,11 @@ size_t matmul_packed_bytes(DType t, int64_t n_in, int64_t n_out);
 // Writes row groups [g0, g1) of w's packed copy into dst (the whole buffer of matmul_packed_bytes bytes;
 // group g starts at g * (packed bytes / number of groups)). Ranges may be packed concurrently.
 void matmul_pack(const WeightView & w, uint8_t * dst, int64_t g0, int64_t g1);
+
+// Writes row `row` of w in its plain GGUF encoding (w.row_stride bytes, byte-identical to the original row)
+// to dst, read from the packed copy w.packed (which must be set): lets row lookups (token embeddings of a
+// tied output head) leave the dropped pages of the mapping alone.
+void matmul_unpack_row(const WeightView & w, int64_t row, uint8_t * dst);
 
 inline int64_t matmul_pack_groups(int64_t n_out) { return (n_out + kPackRows - 1) / kPackRows; }
 

@@ -334,6 +334,8 @@ MatmulTable build_scalar_table() {
     t[(int)DType::DType_q5_0].ptile = packed_tile_q8_0_scalar;
     t[(int)DType::DType_q4_k].ptile = packed_tile_q4_k_scalar;
     t[(int)DType::DType_q6_k].ptile = packed_tile_q6_k_scalar;
+    t[(int)DType::DType_f16].ptile = packed_tile_f16_scalar;
+    t[(int)DType::DType_f16].pnt = kScalarNt;
     t[(int)DType::DType_q4_k].pnt = t[(int)DType::DType_q6_k].pnt = kScalarNt;
     t[(int)DType::DType_q4_0].pnt = t[(int)DType::DType_q8_0].pnt = t[(int)DType::DType_q5_0].pnt = kScalarNt;
     return t;
@@ -390,10 +392,10 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
     // Rows (or row groups when packed) are cut into chunks handed out dynamically (a shared machine may
     // stall a thread); inside a chunk, token tiles are the outer loop so the chunk's weights stay in L2
     // while each tile of activations stays in L1.
-    const int mr = packed ? kPackRows : k.mr, ntile = packed ? k.pnt : k.nt, nth = pool.size();
+    const int mr = packed ? k.pmr : k.mr, ntile = packed ? k.pnt : k.nt, nth = pool.size();
     const int64_t n_rows = w.n_out;
     const size_t unit_bytes =
-        packed ? (size_t)(w.n_in / dtype_info(w.type).block_size) * packed_block_bytes(w.type) / kPackRows
+        packed ? (size_t)(w.n_in / packed_block_elems(w.type)) * packed_block_bytes(w.type) / kPackRows
                : w.row_stride;
     int64_t per_chunk;
     if (n_tok <= ntile) {

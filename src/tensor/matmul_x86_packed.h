@@ -319,6 +319,114 @@ struct PackedQ6K {
     }
 };
 
+// f16: per pair of elements, one 32-byte load gives 8 rows × 2 elements; the activation pair (x[2k],
+// x[2k+1]) is broadcast as one 64-bit value, so lanes 2r / 2r+1 (row r, even / odd element) are summed
+// once at the end. A tile is G groups (8·G rows) × T tokens; with few tokens U partial accumulators per
+// (group, token) hide the FMA latency. AVX-512: one 512-bit vector per group; AVX2: two 256-bit vectors.
+struct PackedF16 {
+    static constexpr size_t kPair = 32;
+
+#if defined(__AVX512F__)
+    using V = __m512;
+    static constexpr int kVecs = 1;  // vectors per group and element pair
+    static V zero() { return _mm512_setzero_ps(); }
+    static V load_w(const uint8_t * p, int) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+    static V bcast_pair(const float * x) {
+        double d;
+        std::memcpy(&d, x, 8);
+        return _mm512_castpd_ps(_mm512_set1_pd(d));
+    }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    // lanes (2r, 2r+1) -> y[r], r < nr
+    static void store(float * y, const V * acc, int nr) {
+        const V s = _mm512_add_ps(acc[0], _mm512_permute_ps(acc[0], 0xB1));
+        const __m512i even = _mm512_set_epi32(14, 12, 10, 8, 6, 4, 2, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+        x86_store_rows(y, _mm512_castps512_ps256(_mm512_permutexvar_ps(even, s)), nr);
+    }
+#else
+    using V = __m256;
+    static constexpr int kVecs = 2;
+    static V zero() { return _mm256_setzero_ps(); }
+    static V load_w(const uint8_t * p, int h) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 16 * h))); }
+    static V bcast_pair(const float * x) {
+        double d;
+        std::memcpy(&d, x, 8);
+        return _mm256_castpd_ps(_mm256_set1_pd(d));
+    }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static void store(float * y, const V * acc, int nr) {
+        // hadd: [r0 r1 r4 r5 | r2 r3 r6 r7] -> reorder the 64-bit pairs
+        const __m256 h = _mm256_hadd_ps(acc[0], acc[1]);
+        x86_store_rows(y, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8)), nr);
+    }
+#endif
+
+    template <int G, int T>
+    static void run(const TileArgs & a) {
+        constexpr int U = G * T * kVecs >= 8 ? 1 : 8 / (G * T * kVecs);  // partial sums per accumulator
+        constexpr int S = U < 2 ? 2 : U;                                    // element pairs per step
+        const int64_t np = a.n_in / 2;
+        const float * x[T];
+        for (int t = 0; t < T; ++t) x[t] = (const float *)(a.a + t * a.lay->row_bytes);
+        const uint8_t * wg[G];
+        for (int g = 0; g < G; ++g) wg[g] = a.w + g * a.w_stride;
+        V acc[U][G][T][kVecs];
+        for (int u = 0; u < U; ++u)
+            for (int g = 0; g < G; ++g)
+                for (int t = 0; t < T; ++t)
+                    for (int h = 0; h < kVecs; ++h) acc[u][g][t][h] = zero();
+        int64_t p = 0;
+        for (; p + S <= np; p += S) {
+            for (int g = 0; g < G; ++g)
+                for (int i = 0; i < S * (int)kPair / 64; ++i)
+                    _mm_prefetch((const char *)wg[g] + (p + 64) * kPair + 64 * i, _MM_HINT_T0);
+            for (int s = 0; s < S; ++s) {
+                V w[G][kVecs];
+                for (int g = 0; g < G; ++g)
+                    for (int h = 0; h < kVecs; ++h) w[g][h] = load_w(wg[g] + (p + s) * kPair, h);
+                for (int t = 0; t < T; ++t) {
+                    const V xv = bcast_pair(x[t] + 2 * (p + s));
+                    for (int g = 0; g < G; ++g)
+                        for (int h = 0; h < kVecs; ++h) acc[s % U][g][t][h] = fma(w[g][h], xv, acc[s % U][g][t][h]);
+                }
+            }
+        }
+        for (; p < np; ++p) {
+            for (int t = 0; t < T; ++t) {
+                const V xv = bcast_pair(x[t] + 2 * p);
+                for (int g = 0; g < G; ++g)
+                    for (int h = 0; h < kVecs; ++h) acc[0][g][t][h] = fma(load_w(wg[g] + p * kPair, h), xv, acc[0][g][t][h]);
+            }
+        }
+        for (int g = 0; g < G; ++g) {
+            const int nr = a.nr - kPackRows * g;
+            if (nr <= 0) break;
+            for (int t = 0; t < T; ++t) {
+                V sum[kVecs];
+                for (int h = 0; h < kVecs; ++h) {
+                    sum[h] = acc[0][g][t][h];
+                    for (int u = 1; u < U; ++u) sum[h] = add(sum[h], acc[u][g][t][h]);
+                }
+                store(a.y + t * a.ldy + kPackRows * g, sum, nr < kPackRows ? nr : kPackRows);
+            }
+        }
+    }
+};
+
+template <class Kern, int G, int NT, size_t... I>
+constexpr std::array<TileFn, sizeof...(I)> x86_packed_g_fns(std::index_sequence<I...>) {
+    return {{&Kern::template run<(int)(I / NT) + 1, (int)(I % NT) + 1>...}};
+}
+
+// Picks run<groups, nt> for a tile of 1..G groups (args.nr rows) and 1..NT tokens.
+template <class Kern, int G, int NT>
+void x86_packed_g_any(const TileArgs & a) {
+    static constexpr auto fns = x86_packed_g_fns<Kern, G, NT>(std::make_index_sequence<G * NT>{});
+    fns[(a.nr - 1) / kPackRows * NT + (a.nt - 1)](a);
+}
+
 template <class Kern, size_t... I>
 constexpr std::array<TileFn, sizeof...(I)> x86_packed_fns(std::index_sequence<I...>) {
     return {{&Kern::template run<(int)I + 1>...}};

@@ -2,6 +2,7 @@
 // inside their own anonymous namespace). The two ISAs differ only in register-tile sizes, given by S:
 //   b32_mr/b32_nt  32-block types (q4_0 q4_1 q5_0 q5_1 q8_0)    kq_mr/kq_nt  K-quants (q4_K q5_K q6_K)
 //   packed_nt      tokens per packed tile                        f32_*, f16_*  float weights (f16 and bf16)
+//   pf16_groups, pf16_nt   packed f16 tile: row groups of 8 × tokens
 // Types without a vector tile (q2_K, q3_K) keep the scalar one, with the vector activation quantizer.
 #pragma once
 
@@ -38,6 +39,9 @@ MatmulTable build_x86_table() {
     set_packed(DType::DType_q5_0, x86_packed_any<PackedQ8_0, S::packed_nt>, kX86Vnni);
     set_packed(DType::DType_q4_k, x86_packed_any<PackedQ4K, S::packed_nt>, false);
     set_packed(DType::DType_q6_k, x86_packed_any<PackedQ6K, S::packed_nt>, false);
+    set_packed(DType::DType_f16, x86_packed_g_any<PackedF16, S::pf16_groups, S::pf16_nt>, false);
+    t[(int)DType::DType_f16].pnt = S::pf16_nt;
+    t[(int)DType::DType_f16].pmr = S::pf16_groups * kPackRows;
     t[(int)DType::DType_q2_k].quant = q256;
     t[(int)DType::DType_q3_k].quant = q256;
     set(DType::DType_f32, nullptr, x86_tile_any<TileFloat<DType::DType_f32>, S::f32_mr, S::f32_nt>, S::f32_mr, S::f32_nt);

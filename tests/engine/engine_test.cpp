@@ -71,6 +71,25 @@ TEST_P(EngineArch, BatchedPromptMatchesOneByOne) {
     }
 }
 
+// A prompt longer than the FFN's token slice in one batch gives the logits of the same prompt fed in
+// batches of 7 (the FFN runs slice by slice inside a forward pass).
+TEST_P(EngineArch, LongBatchMatchesShortBatches) {
+    auto model = Model::load(tiny_model(GetParam(), "f16"));
+    const int n_vocab = model->hparams().n_vocab;
+    const auto toks = some_tokens(300, n_vocab, 5);
+    ContextParams cp;
+    cp.n_ctx = 320;
+    Context whole(*model, cp), parts(*model, cp);
+    std::vector<BatchToken> b;
+    for (int i = 0; i < (int)toks.size(); ++i) b.push_back({toks[i], i, 0, true});
+    const std::vector<float> all = whole.decode(b);
+    for (size_t i0 = 0; i0 < toks.size(); i0 += 7) {
+        const std::vector<BatchToken> part(b.begin() + i0, b.begin() + std::min(toks.size(), i0 + 7));
+        const std::vector<float> got = parts.decode(part);
+        EXPECT_LT(rel_err(got.data(), all.data() + i0 * n_vocab, got.size()), 1e-4) << "positions from " << i0;
+    }
+}
+
 TEST_P(EngineArch, SeveralSequencesInOneBatch) {
     auto model = Model::load(tiny_model(GetParam(), "f32"));
     const int n_vocab = model->hparams().n_vocab;

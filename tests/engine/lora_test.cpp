@@ -151,4 +151,42 @@ TEST(Lora, RejectsAdapterOfAnotherShape) {
     }
 }
 
+// Per-sequence adapters in one batch longer than the FFN's token slice (the down projection, which the
+// adapter touches, runs slice by slice with the adapter rows renumbered): each sequence's logits equal
+// those of that sequence run alone with its adapter as a context-wide one.
+TEST(Lora, PerSequenceAdaptersInABatchLongerThanTheFfnSlice) {
+    const std::string base_path = (dir() / "base_slices.gguf").string();
+    InitParams ip;
+    ip.preset = "tiny";
+    ip.dtype = "f32";
+    ip.seed = 4;
+    init_random_model(ip, base_path);
+    auto base = Model::load(base_path);
+    auto ad = LoraAdapter::load(write_adapter(*base, "slices.gguf", 9), *base);
+    const int32_t n_vocab = base->hparams().n_vocab, n_tok = 100;  // 3 × 100 tokens in one batch
+    ContextParams cp;
+    cp.n_ctx = 128;
+    cp.n_seq = 3;
+    Context mixed(*base, cp);
+    mixed.set_seq_loras(1, {{ad, 1.0f}});
+    mixed.set_seq_loras(2, {{ad, 0.5f}});
+    std::vector<BatchToken> b;
+    for (int s = 0; s < 3; ++s)  // sequence by sequence, so a slice boundary falls inside sequence 1
+        for (int i = 0; i < n_tok; ++i) b.push_back({(i * 31 + s * 7 + 3) % n_vocab, i, s, i == n_tok - 1});
+    const std::vector<float> got = mixed.decode(b);
+    ASSERT_EQ(got.size(), (size_t)3 * n_vocab);
+    const float scales[3] = {0.0f, 1.0f, 0.5f};
+    for (int s = 0; s < 3; ++s) {
+        ContextParams c1 = cp;
+        c1.n_seq = 1;
+        Context alone(*base, c1);
+        if (scales[s] != 0.0f) alone.set_loras({{ad, scales[s]}});
+        std::vector<BatchToken> one;
+        for (int i = 0; i < n_tok; ++i) one.push_back({(i * 31 + s * 7 + 3) % n_vocab, i, 0, i == n_tok - 1});
+        const std::vector<float> want = alone.decode(one);
+        const std::vector<float> have(got.begin() + (size_t)s * n_vocab, got.begin() + (size_t)(s + 1) * n_vocab);
+        EXPECT_LT(rel_err(have, want), 1e-5) << "seq " << s;
+    }
+}
+
 }  // namespace

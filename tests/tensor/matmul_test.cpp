@@ -133,18 +133,25 @@ double rel_diff(const std::vector<float> & a, const std::vector<float> & b) {
 }
 
 const DType kPackedTypes[] = {DType::DType_q4_0, DType::DType_q8_0, DType::DType_q5_0, DType::DType_q4_k,
-                               DType::DType_q6_k};
+                               DType::DType_q6_k, DType::DType_f16};
+
+// Row length used for a packed type in these tests: two super-blocks, three 32-blocks, or for f16 51
+// element pairs (an odd count, so the vector loops over 2 or 4 pairs at a time run their remainder).
+int64_t packed_test_n_in(DType t) {
+    if (t == DType::DType_f16) return 102;
+    return dtype_info(t).block_size == 256 ? 512 : 96;
+}
 
 // The packed (row-interleaved) copy against the plain rows and the float64 reference, on every ISA, for
 // every token count 1..37 (all token tiles and remainders) and row counts that leave a partial group.
 TEST(MatmulPacked, MatchesPlainAndFloat64OnEveryIsa) {
     ThreadPool pool(2);
     for (DType t : kPackedTypes) {
-        const int64_t n_in = dtype_info(t).block_size == 256 ? 512 : 96;
+        const int64_t n_in = packed_test_n_in(t);
         for (int64_t n_out : {8, 13, 37}) {
             Case c = make_weights(t, n_out, n_in, 555 + (uint32_t)n_out);
             const size_t bytes = matmul_packed_bytes(t, n_in, n_out);
-            ASSERT_EQ(bytes, (size_t)matmul_pack_groups(n_out) * (n_in / dtype_info(t).block_size) * detail::packed_block_bytes(t));
+            ASSERT_EQ(bytes, (size_t)matmul_pack_groups(n_out) * (n_in / detail::packed_block_elems(t)) * detail::packed_block_bytes(t));
             std::vector<uint8_t> packed(bytes, 0xAB);
             matmul_pack(c.view, packed.data(), 0, matmul_pack_groups(n_out));
             WeightView pv = c.view;
@@ -185,6 +192,11 @@ TEST(MatmulPacked, PackingInRangesEqualsPackingWhole) {
         matmul_pack(c.view, parts.data(), 2, 4);
         matmul_pack(c.view, parts.data(), 0, 2);
         EXPECT_EQ(whole, parts) << dtype_info(t).name;
+        if (t == DType::DType_f16) {
+            // Row 3's elements 2 and 3 sit at bytes 12..15 of group 0's second element pair.
+            EXPECT_EQ(std::memcmp(whole.data() + detail::packed_block_bytes(t) + 4 * 3, c.wq.data() + 3 * c.view.row_stride + 4, 4), 0);
+            continue;
+        }
         // Row 3's block 1 scale sits in lane 3 of group 0's second block.
         uint16_t d;
         std::memcpy(&d, whole.data() + detail::packed_block_bytes(t) + 2 * 3, 2);
@@ -195,6 +207,35 @@ TEST(MatmulPacked, PackingInRangesEqualsPackingWhole) {
         EXPECT_EQ(d, want);
     }
     EXPECT_EQ(matmul_packed_bytes(DType::DType_f32, 64, 8), 0u);
+    EXPECT_EQ(matmul_packed_bytes(DType::DType_f16, 63, 8), 0u);  // f16 packs element pairs
+    EXPECT_EQ(matmul_packed_bytes(DType::DType_f16, 64, 9), 2u * 64 * 2 * 8);
+}
+
+// Every row read back from the packed copy is byte-identical to the plain row (embedding lookups of a
+// tied output head use it), including the rows of a partial last group.
+TEST(MatmulPacked, UnpackedRowsEqualThePlainRows) {
+    const int64_t n_out = 21;
+    for (DType t : kPackedTypes) {
+        const int64_t n_in = packed_test_n_in(t);
+        Case c = make_weights(t, n_out, n_in, 31);
+        if (t == DType::DType_q4_k) {  // scales and mins with their high bits set (the 6-bit packing)
+            for (int64_t r = 0; r < n_out; ++r)
+                for (int64_t b = 0; b < n_in / 256; ++b) {
+                    auto * blk = (block_q4_K *)(c.wq.data() + r * c.view.row_stride) + b;
+                    for (int j = 0; j < 12; ++j) blk->scales[j] = (uint8_t)(37 * (r + b + j) + 11);
+                }
+        }
+        std::vector<uint8_t> packed(matmul_packed_bytes(t, n_in, n_out));
+        matmul_pack(c.view, packed.data(), 0, matmul_pack_groups(n_out));
+        WeightView pv = c.view;
+        pv.packed = packed.data();
+        std::vector<uint8_t> row(c.view.row_stride);
+        for (int64_t r = 0; r < n_out; ++r) {
+            matmul_unpack_row(pv, r, row.data());
+            EXPECT_EQ(std::memcmp(row.data(), c.wq.data() + r * c.view.row_stride, row.size()), 0)
+                << dtype_info(t).name << " row " << r;
+        }
+    }
 }
 
 TEST(MatmulPacked, ResultDoesNotDependOnThreadCount) {
