@@ -1,6 +1,8 @@
 // Training throughput: LoRA (rank 16, all seven projections) on the SmolLM2-135M shape with a frozen f32
 // base, in training tokens/s, and the achieved FLOP/s against a measured f32 GEMM peak on this machine.
-// Also prints peak resident memory. Usage: train_bench [threads] [batch_tokens] [steps] [dtype]
+// Also prints peak resident memory. Runs the frozen-base products both ways (f32 sgemm and bf16, see
+// train/gemm.h) in one process unless told one. Usage: train_bench [threads] [batch_tokens] [steps] [dtype]
+// [matmul: both|f32|bf16]
 #include <sys/resource.h>
 
 #include <chrono>
@@ -20,14 +22,15 @@ using Clock = std::chrono::steady_clock;
 
 static double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// f32 GEMM peak: the best of a few square 1536³ products (OpenBLAS, all threads).
-static double gemm_peak_gflops() {
+// GEMM peak: the best of a few square 1536³ products, f32 (OpenBLAS sgemm) or gemm_bf16, all threads.
+static double gemm_peak_gflops(bool bf16) {
     const int64_t n = 1536;
     std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
     double best = 0;
     for (int r = 0; r < 4; ++r) {
         const auto t = Clock::now();
-        train::gemm<float>(false, true, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        if (bf16) train::gemm_bf16(true, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+        else train::gemm<float>(false, true, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
         best = std::max(best, 2.0 * n * n * n / seconds_since(t) / 1e9);
     }
     return best;
@@ -38,6 +41,10 @@ int main(int argc, char ** argv) {
     const int64_t batch_tokens = argc > 2 ? std::atoll(argv[2]) : 512;
     const int steps = argc > 3 ? std::atoi(argv[3]) : 3;
     const std::string dtype = argc > 4 ? argv[4] : "f32";
+    const std::string which = argc > 5 ? argv[5] : "both";
+    std::vector<train::FrozenMatmul> modes;
+    if (which == "both") modes = {train::FrozenMatmul::FrozenMatmul_f32, train::FrozenMatmul::FrozenMatmul_bf16};
+    else modes = {train::frozen_matmul_from_name(which)};
     train::gemm_set_threads(threads);
 
     const std::string path = (std::filesystem::temp_directory_path() / ("sy_train_bench_135m_" + dtype + ".gguf")).string();
@@ -69,17 +76,6 @@ int main(int argc, char ** argv) {
     const train::Batch b = train::pack_batches(ex, order, batch_tokens).at(0);
     const int64_t n = (int64_t)b.tokens.size();
 
-    train::AdamW opt(tm->params(), train::AdamWParams{});
-    auto step = [&] {
-        tm->zero_grad();
-        tm->forward_backward(b, 1.0f / (float)b.n_loss(), 0);
-        opt.step(tm->params(), 1e-4f);
-    };
-    step();  // warm-up
-    const auto t0 = Clock::now();
-    for (int s = 0; s < steps; ++s) step();
-    const double sec = seconds_since(t0) / steps;
-
     // FLOPs per step: forward GEMMs (2·n·params of every matrix incl. the output head) + backward dX (same
     // again; frozen weights need no dW) + attention (QKᵀ, PV forward; 4 products backward) + LoRA (small).
     const double d = hp.n_embd, qd = (double)hp.n_head * hp.head_dim, kvd = (double)hp.n_head_kv * hp.head_dim;
@@ -88,15 +84,30 @@ int main(int argc, char ** argv) {
     const double attn = hp.n_layer * 2.0 * seg * qd * 2 * n;  // per forward: QKᵀ + PV over 128-token segments
     const double lora = hp.n_layer * 16.0 * (d * 6 + qd + kvd * 2 + 3.0 * hp.n_ff + d) * 2;
     const double flops = n * (2 * lin * 2 + 2 * lora * 3) + attn * 3;
-    const double peak = gemm_peak_gflops();
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+    const double peak = gemm_peak_gflops(false), peak_bf16 = gemm_peak_gflops(true);
     std::printf("model: %s\n", base->describe().c_str());
-    std::printf("LoRA r16 all projections (%.2fM trainable), %d threads, %lld tokens/step: %.2f s/step\n",
-                tm->n_trainable() / 1e6, threads, (long long)n, sec);
-    std::printf("training tokens/s: %.1f (llama.cpp finetune anchor: 89 tokens/s full fine-tune F32; goal >= 267)\n", n / sec);
-    std::printf("achieved: %.1f GFLOP/s = %.0f%% of measured f32 GEMM peak %.1f GFLOP/s\n", flops / sec / 1e9,
-                100.0 * flops / sec / 1e9 / peak, peak);
-    std::printf("peak RSS: %.0f MiB\n", ru.ru_maxrss / 1024.0);
+    std::printf("LoRA r16 all projections (%.2fM trainable), %d threads, %lld tokens/step; bf16 kernel: %s\n",
+                tm->n_trainable() / 1e6, threads, (long long)n, train::gemm_bf16_native() ? "avx512-bf16" : "none (rounded sgemm)");
+    std::printf("measured GEMM peak (1536^3): f32 sgemm %.1f GFLOP/s, gemm_bf16 %.1f GFLOP/s; llama.cpp finetune "
+                "anchor: 89 tokens/s (full fine-tune F32); goal >= 267\n", peak, peak_bf16);
+    for (const auto mode : modes) {
+        train::set_frozen_matmul(mode);
+        train::AdamW opt(tm->params(), train::AdamWParams{});
+        auto step = [&] {
+            tm->zero_grad();
+            tm->forward_backward(b, 1.0f / (float)b.n_loss(), 0);
+            opt.step(tm->params(), 1e-4f);
+        };
+        step();  // warm-up
+        const auto t0 = Clock::now();
+        for (int s = 0; s < steps; ++s) step();
+        const double sec = seconds_since(t0) / steps;
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        std::printf("[%-4s] %.2f s/step, training tokens/s: %.1f, achieved %.1f GFLOP/s = %.0f%% of the f32 GEMM "
+                    "peak, peak RSS so far %.0f MiB\n",
+                    train::frozen_matmul_name(mode), sec, n / sec, flops / sec / 1e9, 100.0 * flops / sec / 1e9 / peak,
+                    ru.ru_maxrss / 1024.0);
+    }
     return 0;
 }

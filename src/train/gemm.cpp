@@ -42,6 +42,17 @@ template void gemm_ref<float>(bool, bool, int64_t, int64_t, int64_t, float, cons
 template void gemm_ref<double>(bool, bool, int64_t, int64_t, int64_t, double, const double *, int64_t, const double *,
                                int64_t, double, double *, int64_t);
 
-void gemm_set_threads(int n_threads) { openblas_set_num_threads(n_threads < 1 ? 1 : n_threads); }
+namespace {
+int g_threads = 1;
+}
+
+void gemm_set_threads(int n_threads) {
+    g_threads = n_threads < 1 ? 1 : n_threads;
+    openblas_set_num_threads(g_threads);
+}
+
+namespace detail {
+int gemm_thread_count() { return g_threads; }
+}  // namespace detail
 
 }  // namespace sy::train

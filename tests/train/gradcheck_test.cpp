@@ -257,6 +257,7 @@ TEST(Gradcheck, FrozenQuantizedLinearMatchesDequantizedDense) {
     for (auto & e : dy) e = d(rng);
     std::vector<uint8_t> q = quantize_rows(DType::DType_q8_0, wf.data(), n_out, n_in);
     std::vector<float> deq = dequantize_rows(DType::DType_q8_0, q.data(), n_out, n_in);
+    const ScopedFrozenMatmul f32(FrozenMatmul::FrozenMatmul_f32);  // compares with the f32 dense products
     WeightView view{DType::DType_q8_0, n_in, n_out, q.data(), *row_bytes(DType::DType_q8_0, n_in)};
     LinearParams<float> pf, pd;
     pf.n_in = pd.n_in = n_in;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/context.h"
+#include "train/gemm.h"
 #include "train/outputs.h"
 #include "train/trainer.h"
 #include "train_test_util.h"
@@ -155,6 +156,7 @@ std::vector<float> engine_logits(const engine::Model & m, std::vector<engine::Ac
 }
 
 TEST(Lora, AdapterLoadsInEngineWithTrainerLogitsAndMergesTheSame) {
+    const ScopedFrozenMatmul f32(FrozenMatmul::FrozenMatmul_f32);  // trainer logits = engine (f32) logits
     const std::string base_path = test::tiny_model("llama", "f16");
     auto base = engine::Model::load(base_path);
     const std::string ad_path = test::tmp_path("adapter.gguf");
