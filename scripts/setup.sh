@@ -8,6 +8,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libpcre2-dev libutf8proc-dev
   libyaml-cpp-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libssl-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev postgresql
+  chromium  # the dashboard's browser test (scripts/test-dashboard.sh)
 )
 # `setup.sh run` (the main job) needs only what builds and runs the binary; the tests need the rest.
 run_only=0

@@ -363,7 +363,7 @@ static GatewayConfig parse_config_impl(const std::string & text, const Ctx & c) 
                     where + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
     }
     if (!root.IsMap()) fail(c, root, "(top level)", "the config must be a mapping with models:, roles:, ...");
-    check_keys(c, root, "", {"models", "roles", "tools", "tools_file", "router", "server", "traces", "prices"});
+    check_keys(c, root, "", {"models", "roles", "tools", "tools_file", "router", "server", "traces", "prices", "dashboard"});
     GatewayConfig g;
 
     // server first: executors are checked against its allow-list.
@@ -516,6 +516,14 @@ static GatewayConfig parse_config_impl(const std::string & text, const Ctx & c) 
         check_keys(c, p, "prices", {"file", "cloud_model"});
         if (p["file"]) g.prices.file = get_file(c, p["file"], "prices.file");
         if (p["cloud_model"]) g.prices.cloud_model = get_string(c, p["cloud_model"], "prices.cloud_model");
+    }
+
+    // dashboard (the report path may not exist yet: an evaluation run can write it later)
+    if (const auto & d = root["dashboard"]; d && !d.IsNull()) {
+        check_map(c, d, "dashboard");
+        check_keys(c, d, "dashboard", {"enabled", "eval_report"});
+        if (d["enabled"]) g.dashboard.enabled = get_bool(c, d["enabled"], "dashboard.enabled");
+        if (d["eval_report"]) g.dashboard.eval_report = resolve_path(c, get_string(c, d["eval_report"], "dashboard.eval_report"));
     }
     return g;
 }

@@ -87,6 +87,11 @@ struct PricesConfig {
     std::string cloud_model = "gpt-4o";  // what the fallback's traffic is priced as
 };
 
+struct DashboardConfig {
+    bool enabled = true;        // the page at / and the /admin/dashboard/* JSON routes
+    std::string eval_report;    // an evaluation report JSON file, or a folder whose newest *.json is shown; "" = none
+};
+
 struct GatewayConfig {
     std::vector<ModelConfig> models;
     RoutesConfig roles;
@@ -95,6 +100,7 @@ struct GatewayConfig {
     ServerConfig server;
     TraceConfig traces;
     PricesConfig prices;
+    DashboardConfig dashboard;
 
     const ModelConfig * find_model(const std::string & name) const;
     ojson tools_json() const;  // the configured tools as an OpenAI tools array

@@ -22,7 +22,7 @@ namespace sy::cli {
 namespace {
 
 struct ServeOpts {
-    std::string config, model, host, fallback_url, fallback_model, fallback_key_env, traces;
+    std::string config, model, host, fallback_url, fallback_model, fallback_key_env, traces, eval_report;
     std::vector<std::string> loras, api_key_envs;
     int port = 8080;
     double threshold = 0.8;
@@ -72,6 +72,7 @@ agent::GatewayConfig build_config(const ServeOpts & o, const CLI::App & cmd) {
     if (cmd.count("--port")) cfg.server.port = o.port;
     if (cmd.count("--threshold")) cfg.router.confidence_threshold = o.threshold;
     if (cmd.count("--traces")) cfg.traces.url = o.traces;
+    if (cmd.count("--eval-report")) cfg.dashboard.eval_report = o.eval_report;
     if (o.http_threads > 0) cfg.server.n_http_threads = o.http_threads;
     if (o.max_tokens > 0) cfg.server.max_tokens = o.max_tokens;
     if (o.max_body_bytes > 0) cfg.server.max_body_bytes = o.max_body_bytes;
@@ -165,6 +166,7 @@ void add_serve(CLI::App & app) {
     cmd->add_option("--fallback-model", o->fallback_model, "Model name sent to the fallback (default gpt-4o)");
     cmd->add_option("--fallback-key-env", o->fallback_key_env, "Environment variable holding the fallback's API key");
     cmd->add_option("--traces", o->traces, "Trace store: a path, sqlite:PATH or postgresql://... (default: off, or traces.url)");
+    cmd->add_option("--eval-report", o->eval_report, "Evaluation report the dashboard shows: a JSON file, or a folder whose newest *.json is shown (or dashboard.eval_report)");
     cmd->add_option("--threshold", o->threshold, "Router confidence threshold; below it the fallback answers (default 0.8)")->check(CLI::Range(0.0, 1.0));
     cmd->add_option("--api-key-env", o->api_key_envs, "Require 'Authorization: Bearer KEY' with the key in this environment variable (repeatable)");
     cmd->add_option("-c,--ctx-size", o->n_ctx, "Context positions per sequence slot of local models");

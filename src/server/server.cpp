@@ -48,6 +48,7 @@ struct Server::Impl {
     agent::Gateway & gateway;
     ServerContext ctx;
     httplib::Server http;
+    std::shared_ptr<Dashboard> dashboard;  // nullptr when dashboard.enabled is false
     int port = 0;
 
     explicit Impl(agent::Gateway & gw) : gateway(gw), ctx{gw, gw.config().server, {}, {}, {}, {}, {false}} {}
@@ -89,6 +90,7 @@ struct Server::Impl {
             agent::Metrics & metrics = gateway.metrics();
             metrics.inc("switchyard_http_requests_total", {{"route", label}, {"status", std::to_string(res.status)}});
             metrics.observe("switchyard_http_request_duration_seconds", {{"route", label}}, secs);
+            if (dashboard) dashboard_observe(*dashboard, label, res, secs);
             label = "unmatched";
             request_start() = Clock::time_point{};
         });
@@ -101,9 +103,14 @@ struct Server::Impl {
                   [this](const httplib::Request &, httplib::Response & res) {
                       res.set_content(gateway.render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
                   });
-        add_route(http, Method::Method_get, "/", "/", ApiStyle::ApiStyle_openai, [](const httplib::Request &, httplib::Response & res) {
-            res.set_content("Switchyard is running", "text/plain");
-        });
+        dashboard = make_dashboard(ctx);
+        if (dashboard) {
+            add_dashboard_routes(http, *dashboard);
+        } else {
+            add_route(http, Method::Method_get, "/", "/", ApiStyle::ApiStyle_openai, [](const httplib::Request &, httplib::Response & res) {
+                res.set_content("Switchyard is running (dashboard.enabled is false)", "text/plain");
+            });
+        }
         add_openai_routes(http, ctx);
         add_ollama_routes(http, ctx);
         add_admin_routes(http, ctx);

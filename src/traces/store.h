@@ -26,6 +26,10 @@ struct TraceFilter {
     std::string router_decision;           // exact (tool name or "none")
     bool only_succeeded = false;           // error == ""
     std::optional<int32_t> min_rating;     // latest feedback rating >= min_rating (traces without feedback fail)
+    std::optional<bool> has_feedback;      // true: traces with any feedback; false: traces without
+    std::string text;                      // substring of the messages' JSON text, ASCII case-insensitive
+    bool newest_first = false;             // order by (time_ms, id) descending instead of ascending
+    int64_t offset = 0;                    // skip this many matching traces first (pagination)
     std::optional<int64_t> limit;
 };
 
@@ -41,7 +45,8 @@ public:
     // Throws sy::Error(invalid_argument) when the trace id is unknown.
     virtual void add_feedback(const Feedback & fb) = 0;
     virtual std::optional<Trace> get(const std::string & id) = 0;
-    // Calls fn for each matching trace ordered by (time_ms, id); fn returns false to stop early. The store
+    // Calls fn for each matching trace ordered by (time_ms, id) (descending with newest_first); fn returns
+    // false to stop early. The store
     // is locked meanwhile: fn must not call back into the same store.
     virtual void scan(const TraceFilter & filter, const std::function<bool(Trace &&)> & fn) = 0;
     virtual int64_t count(const TraceFilter & filter) = 0;

@@ -2,6 +2,7 @@
 // stored as TEXT (compact dumps) in both backends so the schema is literally the same.
 #include "traces/store_sql.h"
 
+#include <cctype>
 #include <cstdio>
 
 #include "common/error.h"
@@ -82,6 +83,12 @@ const std::vector<const char *> & trace_columns() {
     return cols;
 }
 
+namespace {
+// Generated text can hold invalid UTF-8 (a model emits raw bytes); it is stored with U+FFFD in their place
+// instead of failing the whole trace.
+std::string json_text(const ojson & j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+}  // namespace
+
 std::vector<Param> trace_params(const Trace & t) {
     std::vector<Param> p;
     p.reserve(trace_columns().size());
@@ -90,17 +97,17 @@ std::vector<Param> trace_params(const Trace & t) {
     p.emplace_back(t.api);
     p.emplace_back(t.model);
     p.emplace_back(t.adapter);
-    p.emplace_back(t.messages.dump());
-    p.emplace_back(t.tools.dump());
+    p.emplace_back(json_text(t.messages));
+    p.emplace_back(json_text(t.tools));
     p.emplace_back(t.tools_fingerprint);
     p.emplace_back(t.router_decision);
     p.push_back(t.confidence ? Param(*t.confidence) : Param());
-    p.emplace_back(t.confidence_parts.dump());
+    p.emplace_back(json_text(t.confidence_parts));
     p.emplace_back(std::string(served_by_name(t.served_by)));
     p.emplace_back(t.served_reason);
-    p.push_back(t.shadow_result.is_null() ? Param() : Param(t.shadow_result.dump()));
+    p.push_back(t.shadow_result.is_null() ? Param() : Param(json_text(t.shadow_result)));
     p.push_back(t.shadow_agreement ? Param((int64_t)(*t.shadow_agreement ? 1 : 0)) : Param());
-    p.emplace_back(t.tool_results.dump());
+    p.emplace_back(json_text(t.tool_results));
     p.emplace_back(t.latency.queue_ms);
     p.emplace_back(t.latency.prefill_ms);
     p.emplace_back(t.latency.decode_ms);
@@ -151,6 +158,17 @@ std::string where_clause(Dialect d, const TraceFilter & f, std::vector<Param> & 
     if (!f.router_decision.empty()) add("t.router_decision =", f.router_decision);
     if (f.only_succeeded) conds.push_back("t.error = ''");
     if (f.min_rating) add(std::string(k_latest_rating) + " >=", (int64_t)*f.min_rating);
+    if (f.has_feedback)
+        conds.push_back(std::string(*f.has_feedback ? "" : "NOT ") + "EXISTS (SELECT 1 FROM feedback f WHERE f.trace_id = t.id)");
+    if (!f.text.empty()) {
+        std::string pattern = "%";  // LIKE with '\' escaping the needle's own % and _
+        for (char ch : f.text) {
+            if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+            pattern += (char)std::tolower((unsigned char)ch);
+        }
+        add("LOWER(t.messages) LIKE", pattern + "%");
+        conds.back() += " ESCAPE '\\'";
+    }
     std::string w;
     for (size_t i = 0; i < conds.size(); ++i) w += (i ? " AND " : " WHERE ") + conds[i];
     return w;
@@ -166,10 +184,16 @@ std::string select_list() {
 
 std::string select_traces_sql(Dialect d, const TraceFilter & f, std::vector<Param> & params) {
     std::string sql = "SELECT " + select_list() + " FROM traces t" + where_clause(d, f, params) +
-                      " ORDER BY t.time_ms, t.id";
+                      (f.newest_first ? " ORDER BY t.time_ms DESC, t.id DESC" : " ORDER BY t.time_ms, t.id");
     if (f.limit) {
         params.emplace_back(*f.limit);
         sql += " LIMIT " + placeholder(d, (int)params.size());
+    } else if (f.offset > 0 && d == Dialect::Dialect_sqlite) {
+        sql += " LIMIT -1";  // SQLite takes OFFSET only after a LIMIT
+    }
+    if (f.offset > 0) {
+        params.emplace_back(f.offset);
+        sql += " OFFSET " + placeholder(d, (int)params.size());
     }
     return sql;
 }

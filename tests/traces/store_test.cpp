@@ -128,6 +128,63 @@ TEST_P(StoreTest, FiltersAndOrder) {
     EXPECT_EQ(n, 3);
 }
 
+// The dashboard's trace browser: feedback present/absent, text search (LIKE wildcards literal), newest
+// first, offset paging.
+TEST_P(StoreTest, BrowserFiltersAndPaging) {
+    std::vector<Trace> batch;
+    for (int i = 0; i < 6; ++i) {
+        Trace t = test::sample_trace("b" + std::to_string(i), 200 + i);
+        t.messages = ojson::array({{{"role", "user"}, {"content", i % 2 ? "Feed the ZEBRA" : "100% done_now"}}});
+        batch.push_back(t);
+    }
+    store_->insert(batch);
+    store_->add_feedback({"b1", 1, nullptr, 1});
+    store_->add_feedback({"b4", -1, nullptr, 2});
+    TraceFilter f;
+    f.has_feedback = true;
+    EXPECT_EQ(store_->count(f), 2);
+    f.has_feedback = false;
+    EXPECT_EQ(store_->count(f), 4);
+    TraceFilter q;
+    q.text = "zebra";
+    EXPECT_EQ(store_->count(q), 3);  // b1, b3, b5
+    q.text = "100%";
+    EXPECT_EQ(store_->count(q), 3);
+    q.text = "0% d";
+    EXPECT_EQ(store_->count(q), 3);
+    q.text = "1_0";  // '_' is not a wildcard
+    EXPECT_EQ(store_->count(q), 0);
+    q.text = "done_now";
+    EXPECT_EQ(store_->count(q), 3);
+    TraceFilter page;
+    page.newest_first = true;
+    page.offset = 1;
+    page.limit = 2;
+    std::vector<std::string> seen;
+    store_->scan(page, [&](Trace && t) {
+        seen.push_back(t.id);
+        return true;
+    });
+    EXPECT_EQ(seen, (std::vector<std::string>{"b4", "b3"}));
+    TraceFilter rest;  // an offset without a limit
+    rest.offset = 4;
+    seen.clear();
+    store_->scan(rest, [&](Trace && t) {
+        seen.push_back(t.id);
+        return true;
+    });
+    EXPECT_EQ(seen, (std::vector<std::string>{"b4", "b5"}));
+}
+
+TEST_P(StoreTest, InvalidUtf8InGeneratedTextIsReplaced) {
+    Trace t = test::sample_trace("u1", 1);
+    t.messages = ojson::array({{{"role", "assistant"}, {"content", std::string("ok \xff\xfe end")}}});
+    store_->insert({t});
+    const auto back = store_->get("u1");
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->messages[0]["content"], "ok \xEF\xBF\xBD\xEF\xBF\xBD end");
+}
+
 TEST_P(StoreTest, FeedbackLatestWinsAndFilters) {
     store_->insert({test::sample_trace("f1", 1), test::sample_trace("f2", 2), test::sample_trace("f3", 3)});
     store_->add_feedback({"f1", -1, nullptr, 10});
