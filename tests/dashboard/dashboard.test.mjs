@@ -158,6 +158,11 @@ test("the latest evaluation report is shown", async () => {
   const text = await page.textContent("#eval-metrics");
   assert.ok(text.includes("98.5%"), text);
   assert.ok(text.includes("tool selection"), text);
+  // Its HTML twin opens in a sandboxed frame.
+  await page.click("#eval-open");
+  await page.frameLocator("#eval-frame").locator("h1").waitFor({ timeout: 5000 });
+  assert.equal(await page.frameLocator("#eval-frame").locator("h1").textContent(), "Evaluation report (sample)");
+  await page.click("#eval-open");  // closed again for the screenshot
 });
 
 test("screenshot", async () => {
