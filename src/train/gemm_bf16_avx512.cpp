@@ -29,7 +29,8 @@ void row_pairs(const float * src, int64_t avail, int64_t np, uint32_t * dst, int
         // cvtne2ps_pbh(hi, lo): bf16 elements 0..15 from lo, 16..31 from hi = the floats in memory order.
         const __m512i v = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
         const int64_t cnt = std::min<int64_t>(16, np - p);
-        _mm512_mask_i32scatter_epi32(dst + p * stride, (__mmask16)((1u << cnt) - 1), idx, v, 4);
+        if (stride == 1) _mm512_mask_storeu_epi32(dst + p, (__mmask16)((1u << cnt) - 1), v);
+        else _mm512_mask_i32scatter_epi32(dst + p * stride, (__mmask16)((1u << cnt) - 1), idx, v, 4);
     }
 }
 
@@ -66,7 +67,7 @@ void pack_b_cols(const float * b, int64_t ldb, int64_t k, int64_t p0, int64_t np
 
 // acc[r][v] over np pairs, then C (+)= acc for `rows` rows and the columns in the masks.
 template <bool Full>
-inline void micro(const uint32_t * ap, const uint32_t * bp, int64_t np, float * c, int64_t ldc, int64_t rows,
+inline void micro(const uint32_t * ap, int64_t lda2, const uint32_t * bp, int64_t np, float * c, int64_t ldc, int64_t rows,
                   const __mmask16 * mask, bool add) {
     __m512 acc[kBf16Mr][kNv];
 #pragma GCC unroll 8
@@ -79,7 +80,7 @@ inline void micro(const uint32_t * ap, const uint32_t * bp, int64_t np, float * 
         for (int v = 0; v < kNv; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(bp + p * kBf16Nr + v * 16);
 #pragma GCC unroll 8
         for (int r = 0; r < kBf16Mr; ++r) {
-            const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[p * kBf16Mr + r]);
+            const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[r * lda2 + p]);
 #pragma GCC unroll 3
             for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
         }
@@ -107,12 +108,9 @@ thread_local std::vector<uint32_t> t_panel;
 void bf16_pack_a_avx512(const float * a, int64_t lda, int64_t m, int64_t k, int64_t r0, int64_t r1, uint32_t * out) {
     const int64_t k2 = (k + 1) / 2;
     for (int64_t r = r0; r < r1; ++r) {
-        uint32_t * dst = out + (r / kBf16Mr) * kBf16Mr * k2 + (r % kBf16Mr);
-        if (r < m) {
-            row_pairs(a + r * lda, k, k2, dst, kBf16Mr);
-        } else {
-            for (int64_t p = 0; p < k2; ++p) dst[p * kBf16Mr] = 0;
-        }
+        uint32_t * dst = out + r * k2;
+        if (r < m) row_pairs(a + r * lda, k, k2, dst, 1);
+        else std::fill(dst, dst + k2, 0u);
     }
 }
 
@@ -135,10 +133,10 @@ void bf16_gemm_cols_avx512(const uint32_t * apack, int64_t m, int64_t k, bool tr
             }
             const bool full_cols = cols == kBf16Nr;
             for (int64_t i = 0; i < m; i += kBf16Mr) {
-                const uint32_t * ap = apack + i * k2 + p0 * kBf16Mr;
+                const uint32_t * ap = apack + i * k2 + p0;
                 const int64_t rows = std::min(kBf16Mr, m - i);
-                if (full_cols && rows == kBf16Mr) micro<true>(ap, panel, np, c + i * ldc + j, ldc, rows, mask, add);
-                else micro<false>(ap, panel, np, c + i * ldc + j, ldc, rows, mask, add);
+                if (full_cols && rows == kBf16Mr) micro<true>(ap, k2, panel, np, c + i * ldc + j, ldc, rows, mask, add);
+                else micro<false>(ap, k2, panel, np, c + i * ldc + j, ldc, rows, mask, add);
             }
         }
     }

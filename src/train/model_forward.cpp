@@ -77,8 +77,7 @@ double TrainModel::run(const Batch & b, bool backward, bool all_logits, float lo
         p.n_in = m.view.n_in;
         p.n_out = m.view.n_out;
         if (m.param) p.w = m.param->w.data();
-        else if (m.view.type == DType::DType_f32) p.w = reinterpret_cast<const float *>(m.view.data);
-        else p.frozen = &m.view;
+        else p.frozen = &m.view;  // an f32 base is used in place; bf16 products when frozen_matmul() says so
         p.bias = bias ? bias->data : nullptr;
         if (L && L->lora_a[pi]) {
             p.rank = lora_cfg_.rank;
