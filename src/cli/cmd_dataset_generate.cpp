@@ -45,7 +45,7 @@ void run_generate(const DatasetArgs & a) {
 }
 
 struct EvalArgs {
-    std::string model, data;
+    std::string model, data, copy_fields = "model";
     int32_t threads = 2, show = 10;
 };
 
@@ -53,7 +53,11 @@ void run_eval(const EvalArgs & a) {
     auto model = engine::Model::load(a.model);
     const chat::ChatFormat fmt = chat::ChatFormat::detect(model->file(), model->tokenizer().vocab());
     const std::vector<chat::Conversation> convs = train::read_chat_jsonl(a.data);
-    const train::RouterEval ev = train::evaluate_router(*model, convs, fmt, a.threads, (size_t)std::max(0, a.show));
+    std::optional<std::vector<std::string>> fields;  // model: the recorded copy fields
+    if (a.copy_fields == "none") fields = std::vector<std::string>{};
+    else if (a.copy_fields != "model")
+        throw Error(ErrorKind::ErrorKind_invalid_argument, "--copy-fields must be model or none, got '" + a.copy_fields + "'");
+    const train::RouterEval ev = train::evaluate_router(*model, convs, fmt, a.threads, (size_t)std::max(0, a.show), fields);
     for (const auto & f : ev.failures) std::printf("miss: %s\n", f.c_str());
     std::printf("tool selection %.2f%% (%lld/%lld), exact arguments %.2f%% (%lld/%lld calls); %lld tokens in %.1fs\n",
                 100 * ev.tool_accuracy(), (long long)ev.tool_correct, (long long)ev.n, 100 * ev.args_accuracy(),
@@ -82,6 +86,9 @@ void add_dataset_generate(CLI::App & dataset) {
     ev->add_option("-m,--model", e->model, "GGUF model")->required();
     ev->add_option("--data", e->data, "Chat JSONL; each conversation's last assistant message is the reference")->required();
     ev->add_option("-t,--threads", e->threads, "Threads")->capture_default_str()->check(CLI::Range(1, 256));
+    ev->add_option("--copy-fields", e->copy_fields,
+                   "model: decode the model's recorded copy fields as spans of the request (as served); none: plain grammar")
+        ->capture_default_str();
     ev->add_option("--show", e->show, "Mistakes to print")->capture_default_str();
     ev->callback([e] { run_eval(*e); });
 }

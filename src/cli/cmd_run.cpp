@@ -92,14 +92,18 @@ void add_run(CLI::App & app) {
         std::vector<int32_t> ids;
         std::shared_ptr<const grammar::Grammar> g;
         std::optional<chat::ChatFormat> chat_fmt;
+        std::vector<std::string> copy_sources;
         if (!o->tools.empty()) {
             chat_fmt = chat::ChatFormat::detect(model->file(), tk.vocab());
             chat::Conversation conv;
             conv.tools = read_json_file(o->tools, "tools");
             if (conv.tools.is_object() && conv.tools.contains("tools")) conv.tools = ojson(conv.tools["tools"]);
             conv.messages.push_back({"user", prompt, {}, "", ""});
+            // A trained router's copy fields: its string arguments are spans of the prompt (grammar/copy.h).
+            const std::vector<std::string> fields = grammar::read_copy_fields(model->file());
             g = grammar::compile_tool_grammar(conv.tools, tool_choice_json(o->tool_choice), o->parallel_tools,
-                                              chat_fmt->tool_call_format());
+                                              chat_fmt->tool_call_format(), {fields.begin(), fields.end()});
+            copy_sources = chat_fmt->copy_sources(conv);
             ids = chat::tokenize_rendered(tk, chat_fmt->render(conv, true), tk.vocab().special().add_bos).tokens;
         } else {
             if (!o->json_schema.empty()) {
@@ -134,7 +138,8 @@ void add_run(CLI::App & app) {
         gp.sampling.seed = o->seed;
 
         if (g) {
-            engine::GrammarConstraint gc(engine::bind_grammar(g, tk), tk, !o->no_jump_forward);
+            const auto compiled = engine::bind_grammar(g, tk);
+            engine::GrammarConstraint gc(compiled, tk, !o->no_jump_forward, engine::make_copy_constraint(*compiled, copy_sources));
             engine::GenerateResult r = engine::generate(ctx, ids, gp, &gc);
             const bool complete = gc.matcher().can_terminate();
             if (!complete)

@@ -22,12 +22,21 @@ std::shared_ptr<const grammar::CompiledGrammar> bind_grammar(std::shared_ptr<con
 }
 
 GrammarConstraint::GrammarConstraint(std::shared_ptr<const grammar::CompiledGrammar> compiled,
-                                     const tok::Tokenizer & tokenizer, bool jump_forward)
+                                     const tok::Tokenizer & tokenizer, bool jump_forward,
+                                     std::shared_ptr<const grammar::CopyConstraint> copy)
     : compiled_(std::move(compiled)),
       tokenizer_(tokenizer),
       matcher_(compiled_),
       tracker_(compiled_->grammar()),
-      jump_forward_(jump_forward) {}
+      jump_forward_(jump_forward) {
+    if (copy) matcher_.set_copy_constraint(std::move(copy));
+}
+
+std::shared_ptr<const grammar::CopyConstraint> make_copy_constraint(const grammar::CompiledGrammar & compiled,
+                                                                    const std::vector<std::string> & sources) {
+    if (!compiled.has_copy_tags()) return nullptr;
+    return std::make_shared<grammar::CopyConstraint>(compiled.tokens_ptr(), sources);
+}
 
 void GrammarConstraint::fill_mask(uint32_t * words, int32_t n_vocab) {
     // Padding rows of the output matrix beyond the vocabulary stay disallowed (fill_mask writes the

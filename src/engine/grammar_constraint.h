@@ -9,14 +9,17 @@
 #include <vector>
 
 #include "engine/generate.h"
+#include "grammar/copy.h"
 #include "grammar/grammar.h"
 
 namespace sy::engine {
 
 class GrammarConstraint : public TokenConstraint {
 public:
+    // copy: the request's copy rule for the grammar's copy strings (grammar/copy.h), or null. Jump-forward
+    // never forces bytes inside a copy string: the string is free in the grammar, so no byte is forced there.
     GrammarConstraint(std::shared_ptr<const grammar::CompiledGrammar> compiled, const tok::Tokenizer & tokenizer,
-                      bool jump_forward = true);
+                      bool jump_forward = true, std::shared_ptr<const grammar::CopyConstraint> copy = nullptr);
 
     void fill_mask(uint32_t * words, int32_t n_vocab) override;
     // At a tool-vs-text decision position: the post-constraint mass committing to text (confidence.h).
@@ -39,6 +42,10 @@ private:
     std::vector<uint32_t> decision_mask_;
     std::optional<double> pending_text_mass_;
 };
+
+// The copy rule over `sources` for a bound grammar; null when the grammar has no copy strings.
+std::shared_ptr<const grammar::CopyConstraint> make_copy_constraint(const grammar::CompiledGrammar & compiled,
+                                                                    const std::vector<std::string> & sources);
 
 // Binds a grammar to a model's vocabulary (the token table is built once per tokenizer and reused).
 std::shared_ptr<const grammar::CompiledGrammar> bind_grammar(std::shared_ptr<const grammar::Grammar> g,

@@ -74,6 +74,15 @@ void for_each_copy_candidate(const ToolSpec & tool, const ojson & arguments,
     });
 }
 
+std::vector<std::string> read_copy_fields(const gguf::File & file) {
+    std::vector<std::string> out;
+    const gguf::Value * v = file.find(kCopyFieldsKey);
+    if (!v) return out;
+    const gguf::Array & a = v->as_array(kCopyFieldsKey);
+    for (size_t i = 0; i < a.size(); ++i) out.emplace_back(a.string_at(i, kCopyFieldsKey));
+    return out;
+}
+
 bool is_copy_span(const std::vector<std::string> & sources, std::string_view value) {
     if (value.empty()) return false;
     for (const std::string & src : sources) {

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gguf/gguf.h"
 #include "grammar/matcher.h"
 #include "grammar/tool_call.h"
 
@@ -54,6 +55,12 @@ void for_each_copy_candidate(const ToolSpec & tool, const ojson & arguments,
                              const std::function<void(const std::string & path, const std::string & value)> & fn);
 // Whether `value` is a span of one of `sources` under the copy rule (non-empty, word boundaries).
 bool is_copy_span(const std::vector<std::string> & sources, std::string_view value);
+
+// GGUF metadata of a trained router or adapter: its copy fields (string array; train/outputs.h writes it).
+inline constexpr const char * kCopyFieldsKey = "switchyard.router.copy_fields";
+// The copy fields a model or adapter file records (empty when none); sy::Error(invalid_file) when the key
+// is not an array of strings.
+std::vector<std::string> read_copy_fields(const gguf::File & file);
 
 // Per-request data of the copy rule: the escaped source texts in one buffer with the positions where a span
 // may start and end, bound to a vocabulary. Immutable; the per-position state lives in the matcher.

@@ -125,6 +125,7 @@ public:
     const Grammar & grammar() const { return *grammar_; }
     const TokenTable & tokens() const { return *tokens_; }
     const std::shared_ptr<const Grammar> & grammar_ptr() const { return grammar_; }
+    const std::shared_ptr<const TokenTable> & tokens_ptr() const { return tokens_; }
 
     const StateMask & state_mask(int32_t state) const;  // computed on first use
     void precompute() const;                             // every state now (e.g. at load time)

@@ -13,10 +13,12 @@
 #include <condition_variable>
 #include <deque>
 #include <random>
+#include <set>
 
 #include "engine/grammar_constraint.h"
 #include "engine/quantize_recipe.h"
 #include "grammar/cache.h"
+#include "grammar/copy.h"
 #include "grammar/schema.h"
 #include "grammar/tool_call.h"
 
@@ -60,6 +62,7 @@ struct StreamQueue {
 
 struct AdapterEntry {
     std::string name, path, fingerprint;
+    std::set<std::string> copy_fields;  // switchyard.router.copy_fields of the adapter (grammar/copy.h)
     std::shared_ptr<const engine::LoraAdapter> lora;
 };
 
@@ -74,6 +77,7 @@ struct LocalProvider::Impl {
     std::unique_ptr<engine::Model> model;
     std::optional<chat::ChatFormat> format;
     std::string base_fingerprint;
+    std::set<std::string> base_copy_fields;  // switchyard.router.copy_fields of the model (grammar/copy.h)
     std::shared_ptr<const grammar::TokenTable> token_table;
     grammar::GrammarCache grammar_cache{64};
     std::unique_ptr<engine::Scheduler> scheduler;
@@ -91,7 +95,9 @@ struct LocalProvider::Impl {
         e->name = name;
         e->path = path;
         e->lora = engine::LoraAdapter::load(path, *model);
-        e->fingerprint = gguf::File::open(path).get_string("switchyard.tools_fingerprint").value_or("");
+        const gguf::File f = gguf::File::open(path);
+        e->fingerprint = f.get_string("switchyard.tools_fingerprint").value_or("");
+        for (const std::string & c : grammar::read_copy_fields(f)) e->copy_fields.insert(c);
         return e;
     }
 
@@ -151,6 +157,7 @@ LocalProvider::LocalProvider(const LocalModelParams & params) : impl_(std::make_
     m.model = engine::Model::load(params.path);
     m.format = chat::ChatFormat::detect(m.model->file(), m.model->tokenizer().vocab());
     m.base_fingerprint = m.model->file().get_string("switchyard.tools_fingerprint").value_or("");
+    for (const std::string & c : grammar::read_copy_fields(m.model->file())) m.base_copy_fields.insert(c);
     m.token_table = grammar::TokenTable::from_vocab(m.model->tokenizer().vocab());
     for (const auto & [name, path] : params.adapters) m.adapters[name] = m.load(name, path);
     m.seed_base = std::random_device{}();
@@ -204,6 +211,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     // Prompt tokens and grammar.
     std::vector<int32_t> prompt;
     std::shared_ptr<const grammar::CompiledGrammar> compiled;
+    std::vector<std::string> copy_sources;
     bool tool_grammar = false;
     const grammar::ToolCallFormat call_format = m.format->tool_call_format();
     if (req.prompt) {
@@ -224,10 +232,14 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
             throw Error(ErrorKind::ErrorKind_invalid_argument, "tool_choice: a tool call is required but the request has no tools");
         if (has_tools && choice.mode != grammar::ToolChoiceMode::ToolChoiceMode_none) {
             tool_grammar = true;
-            const uint64_t key = grammar::tool_grammar_key(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format);
+            // A router's copy fields: its string arguments are spans of the request's own text.
+            const std::set<std::string> & fields = adapter ? adapter->copy_fields : m.base_copy_fields;
+            const uint64_t key =
+                grammar::tool_grammar_key(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             compiled = m.grammar_for(key, [&] {
-                return grammar::compile_tool_grammar(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format);
+                return grammar::compile_tool_grammar(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             });
+            if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
         }
     }
     if (!tool_grammar && req.response_format.is_object()) {
@@ -279,7 +291,8 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
         for (const auto & s : m.format->stop_strings()) gp.stop.push_back(s);
     std::shared_ptr<engine::GrammarConstraint> constraint;
     if (compiled) {
-        constraint = std::make_shared<engine::GrammarConstraint>(compiled, tk, true);
+        constraint = std::make_shared<engine::GrammarConstraint>(compiled, tk, true,
+                                                                 engine::make_copy_constraint(*compiled, copy_sources));
         job.constraint = constraint;
     }
     if (adapter) job.loras.push_back({adapter->lora, 1.0f});

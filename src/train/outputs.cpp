@@ -6,6 +6,10 @@
 
 #include "engine/lora.h"
 #include "grammar/copy.h"
+
+namespace sy::train {
+using grammar::kCopyFieldsKey;
+}
 #include "tensor/quant.h"
 
 namespace sy::train {
@@ -156,15 +160,6 @@ std::vector<std::string> resolve_copy_fields(const std::string & spec, const std
         }
         out.push_back(path);
     }
-    return out;
-}
-
-std::vector<std::string> read_copy_fields(const gguf::File & file) {
-    std::vector<std::string> out;
-    const gguf::Value * v = file.find(kCopyFieldsKey);
-    if (!v) return out;
-    const gguf::Array & a = v->as_array(kCopyFieldsKey);
-    for (size_t i = 0; i < a.size(); ++i) out.emplace_back(a.string_at(i, kCopyFieldsKey));
     return out;
 }
 

@@ -38,7 +38,6 @@ void save_adapter(const TrainModel & m, const std::string & path, const std::str
 // field qualifies when at least `min_share` of the training values at that path are copy spans of their
 // conversation's copy sources (ChatFormat::copy_sources of the conversation up to that assistant turn) and
 // it occurs at least `min_count` times. Paths are "tool.prop", "tool.a.b", "tool.prop[]".
-inline constexpr const char * kCopyFieldsKey = "switchyard.router.copy_fields";
 struct CopyFieldStat {
     std::string path;
     int64_t n = 0;         // string values seen at the path
@@ -52,8 +51,7 @@ std::vector<std::string> select_copy_fields(const std::vector<CopyFieldStat> & s
 // of the tool sets in `chats` (sy::Error naming the unknown path and listing the candidates).
 std::vector<std::string> resolve_copy_fields(const std::string & spec, const std::vector<chat::Conversation> & chats,
                                              const chat::ChatFormat & format);
-// The copy fields a model or adapter file records (empty when none).
-std::vector<std::string> read_copy_fields(const gguf::File & file);
+// Reading them back: grammar::read_copy_fields (grammar/copy.h).
 
 // Writes BASE with ADAPTER merged in at `scale` (W' = W + scale·alpha/r · B·A), every merged tensor
 // re-quantized to its original type; other tensors and all metadata are copied unchanged. Returns a

@@ -2,15 +2,20 @@
 #include "train/router_eval.h"
 
 #include <chrono>
+#include <set>
 
 #include "engine/generate.h"
 #include "engine/grammar_constraint.h"
 #include "grammar/tool_call.h"
+#include "grammar/copy.h"
 
 namespace sy::train {
 
 RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::Conversation> & convs,
-                           const chat::ChatFormat & format, int32_t n_threads, size_t max_failures) {
+                           const chat::ChatFormat & format, int32_t n_threads, size_t max_failures,
+                           const std::optional<std::vector<std::string>> & copy_fields) {
+    const std::vector<std::string> fields = copy_fields ? *copy_fields : grammar::read_copy_fields(model.file());
+    const std::set<std::string> field_set(fields.begin(), fields.end());
     const auto t0 = std::chrono::steady_clock::now();
     const tok::Tokenizer & tk = model.tokenizer();
     const grammar::ToolCallFormat tcf = format.tool_call_format();
@@ -30,7 +35,7 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
             throw Error(ErrorKind::ErrorKind_invalid_argument, "evaluate_router: a conversation must end with an assistant message");
         const std::string key = conv.tools.dump();
         if (!compiled || key != compiled_for) {
-            compiled = engine::bind_grammar(grammar::compile_tool_grammar(conv.tools, "auto", false, tcf), tk);
+            compiled = engine::bind_grammar(grammar::compile_tool_grammar(conv.tools, "auto", false, tcf, field_set), tk);
             compiled_for = key;
         }
         chat::Conversation prompt = conv;
@@ -38,7 +43,7 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
         prompt.messages.pop_back();
         std::vector<int32_t> ids = chat::tokenize_rendered(tk, format.render(prompt, true), tk.vocab().special().add_bos).tokens;
         if ((int32_t)ids.size() + gp.n_predict >= cp.n_ctx) ids.erase(ids.begin(), ids.end() - (cp.n_ctx - gp.n_predict - 1));
-        engine::GrammarConstraint gc(compiled, tk);
+        engine::GrammarConstraint gc(compiled, tk, true, engine::make_copy_constraint(*compiled, format.copy_sources(prompt)));
         const engine::GenerateResult r = engine::generate(ctx, ids, gp, &gc);
         ev.n_tokens += (int64_t)r.tokens.size();
         grammar::ParsedOutput got;

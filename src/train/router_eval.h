@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,10 @@ struct RouterEval {
 };
 
 // Conversations must end with an assistant message. Throws sy::Error otherwise.
+// Copy fields (grammar/copy.h): the model's recorded switchyard.router.copy_fields unless `copy_fields` is
+// given (an empty list: none); each request's copy sources are format.copy_sources of its prompt, as served.
 RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::Conversation> & convs,
-                           const chat::ChatFormat & format, int32_t n_threads, size_t max_failures = 20);
+                           const chat::ChatFormat & format, int32_t n_threads, size_t max_failures = 20,
+                           const std::optional<std::vector<std::string>> & copy_fields = std::nullopt);
 
 }  // namespace sy::train

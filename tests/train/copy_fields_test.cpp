@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "gguf/gguf.h"
+#include "grammar/copy.h"
 #include "train/outputs.h"
 #include "train/presets.h"
 #include "train_test_util.h"
@@ -97,10 +98,10 @@ TEST(CopyFields, MetadataRoundTrip) {
     const std::string path = test::tmp_path("copy_fields.gguf");
     save_full_model(*tm, v, path, sp);
     gguf::File f = gguf::File::open(path);
-    EXPECT_EQ(read_copy_fields(f), sp.copy_fields);
+    EXPECT_EQ(grammar::read_copy_fields(f), sp.copy_fields);
     const std::string plain = test::tmp_path("copy_fields_none.gguf");
     save_full_model(*tm, v, plain, SaveModelParams{});
-    EXPECT_TRUE(read_copy_fields(gguf::File::open(plain)).empty());
+    EXPECT_TRUE(grammar::read_copy_fields(gguf::File::open(plain)).empty());
 }
 
 }  // namespace
