@@ -59,9 +59,11 @@ void run_eval(const EvalArgs & a) {
         throw Error(ErrorKind::ErrorKind_invalid_argument, "--copy-fields must be model or none, got '" + a.copy_fields + "'");
     const train::RouterEval ev = train::evaluate_router(*model, convs, fmt, a.threads, (size_t)std::max(0, a.show), fields);
     for (const auto & f : ev.failures) std::printf("miss: %s\n", f.c_str());
-    std::printf("tool selection %.2f%% (%lld/%lld), exact arguments %.2f%% (%lld/%lld calls); %lld tokens in %.1fs\n",
+    std::printf("tool selection %.2f%% (%lld/%lld), exact arguments %.2f%% (%lld/%lld calls), false calls %lld/%lld, "
+                "invalid %lld; %lld tokens in %.1fs\n",
                 100 * ev.tool_accuracy(), (long long)ev.tool_correct, (long long)ev.n, 100 * ev.args_accuracy(),
-                (long long)ev.args_exact, (long long)ev.n_calls, (long long)ev.n_tokens, ev.seconds);
+                (long long)ev.args_exact, (long long)ev.n_calls, (long long)ev.false_calls, (long long)(ev.n - ev.n_calls),
+                (long long)ev.invalid, (long long)ev.n_tokens, ev.seconds);
 }
 
 }  // namespace

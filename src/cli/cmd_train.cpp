@@ -1,6 +1,7 @@
 // switchyard train: LoRA fine-tuning over a base GGUF, or a router model from scratch (preset + a BPE
 // vocabulary trained on the data), from OpenAI chat JSONL. Progress on stderr, JSONL log of every step,
 // Ctrl-C saves a checkpoint (resume with --resume).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -28,6 +29,7 @@ struct TrainArgs {
     train::TrainConfig cfg;
     int64_t seed = 0;
     int32_t threads = 2;
+    std::vector<std::string> given;  // recipe flags given on the command line (a preset's recipe fills the rest)
 };
 
 std::string fmt_time(double s) {
@@ -84,6 +86,15 @@ void run_train(TrainArgs & a) {
             throw Error(ErrorKind::ErrorKind_invalid_argument,
                         "unknown preset '" + a.preset + "' (one of: " + train::model_preset_names() + ")");
         format = train::preset_chat_format();
+        auto given = [&](const char * flag) { return std::find(a.given.begin(), a.given.end(), flag) != a.given.end(); };
+        if (!given("--epochs")) a.cfg.epochs = ps->recipe.epochs;
+        if (!given("--lr")) a.cfg.opt.lr = ps->recipe.lr;
+        if (!given("--batch-tokens")) a.cfg.batch_tokens = ps->recipe.batch_tokens;
+        if (!given("--weight-decay")) a.cfg.opt.weight_decay = ps->recipe.weight_decay;
+        if (!given("--eval-every")) a.cfg.eval_every = ps->recipe.eval_every;
+        std::fprintf(stderr, "recipe: %d epochs, lr %g, %lld-token batches, weight decay %g, validation every %lld steps\n",
+                     a.cfg.epochs, a.cfg.opt.lr, (long long)a.cfg.batch_tokens, a.cfg.opt.weight_decay,
+                     (long long)a.cfg.eval_every);
         const auto t0 = std::chrono::steady_clock::now();
         own_tk = tok::Tokenizer::from_vocab(train::train_preset_vocab(chats, *format, ps->n_vocab));
         tk = own_tk.get();
@@ -165,7 +176,9 @@ void add_train(CLI::App & app) {
     cmd->add_option("--lora-alpha", a->lora_alpha, "LoRA alpha (default 2 x rank)");
     cmd->add_option("--lora-dropout", a->lora_dropout, "LoRA input dropout")->capture_default_str();
     cmd->add_option("--lora-targets", a->lora_targets, "Projections to adapt")->capture_default_str();
-    cmd->add_option("--preset", a->preset, "Train from scratch: " + train::model_preset_names());
+    cmd->add_option("--preset", a->preset,
+                    "Train from scratch: " + train::model_preset_names() +
+                        "; each brings its recipe (epochs, lr, batch tokens, weight decay, eval every) for flags not given");
     cmd->add_option("-o,--output", a->out, "Output: adapter GGUF (LoRA) or model GGUF (preset)")->required();
     cmd->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(CLI::Range(1, 100000));
     cmd->add_option("--lr", a->cfg.opt.lr, "Peak learning rate")->capture_default_str();
@@ -189,7 +202,11 @@ void add_train(CLI::App & app) {
                     "String arguments decoded as copies of the request's text, recorded in the output: auto (fields "
                     "copied in >= 98% of >= 20 training calls), none, or a list like create_task.title,search_tasks.query "
                     "(default: auto with --preset, none with --base)");
-    cmd->callback([a] { run_train(*a); });
+    cmd->callback([a, cmd] {
+        for (const char * f : {"--epochs", "--lr", "--batch-tokens", "--weight-decay", "--eval-every"})
+            if (cmd->count(f)) a->given.push_back(f);
+        run_train(*a);
+    });
 }
 
 }  // namespace sy::cli

@@ -300,7 +300,16 @@ std::pair<std::string, ojson> tags(Ctx & c) {
 
 std::string priority(Ctx & c) { return kPriorities[c.rng.below(3)]; }
 
-int task_id(Ctx & c) { return c.rng.chance(0.7) ? c.rng.range(1, 99) : c.rng.range(100, 999); }
+// Train ids have 1 to 4 digits equally often, so copying an id cannot lean on a typical length; the test
+// split keeps its 70% 1..99, 30% 100..999.
+int task_id(Ctx & c) {
+    if (c.train() && c.augment) {
+        static constexpr int kLo[4] = {1, 10, 100, 1000}, kHi[4] = {9, 99, 999, 9999};
+        const size_t digits = c.rng.below(4);
+        return c.rng.range(kLo[digits], kHi[digits]);
+    }
+    return c.rng.chance(0.7) ? c.rng.range(1, 99) : c.rng.range(100, 999);
+}
 
 // A date phrase and the date it means, resolved against today.
 std::pair<std::string, std::string> date(Ctx & c) {
@@ -506,7 +515,7 @@ void multi_turn(Ctx & c, ojson & msgs) {
     std::string t;
     const Turn first = create_task(c, &t);
     add_turn(msgs, first, n);
-    const int id = c.rng.range(1, 400);
+    const int id = c.train() && c.augment ? task_id(c) : c.rng.range(1, 400);
     ojson result = {{"id", id}, {"title", t}, {"priority", first.call->second["priority"]}, {"status", "open"}};
     msgs.push_back(tool_msg(result, n));
     msgs.push_back(text_msg("Added \"" + t + "\" as task #" + std::to_string(id) + "."));

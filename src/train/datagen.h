@@ -15,8 +15,8 @@
 // tags, queries) that DataSplit_train never uses, so accuracy on it measures generalisation. What both
 // share is the closed vocabulary the tools' meaning rests on (verbs such as add/delete/find, priority
 // and status words, weekday and month names). The train split is augmented (typos, casing, dropped
-// filler words, synonym swaps, made-up entity words); the test split gets occasional typos in carrier
-// words only.
+// filler words, synonym swaps, made-up entity words, ids of 1 to 4 digits equally often); the test split
+// gets occasional typos in carrier words only.
 #pragma once
 
 #include <cstdint>

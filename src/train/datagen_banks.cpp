@@ -266,6 +266,135 @@ const Banks & train_banks() {
                          "due date {d} please"};
         k.follow_title = {"rename it to {title}", "change the title to {title}", "call it {title}",
                           "retitle it to {title}"};
+
+        // More phrasings (structure and wording people use; none is a test-split template).
+        auto more = [](Strs & v, std::initializer_list<const char *> xs) {
+            for (const char * x : xs) v.emplace_back(x);
+        };
+        more(k.create, {"could you put {title} on the list{mods}",
+                        "I should {title}{mods}, can you track that",
+                        "pls add {title}{mods}",
+                        "need to {title}{mods} - add it",
+                        "add: {title}{mods}",
+                        "create a to-do item: {title}{mods}",
+                        "reminder: {title}{mods}",
+                        "set a reminder to {title}{mods}",
+                        "write down {title}{mods}",
+                        "can you note {title}{mods}",
+                        "throw {title} on my list{mods}",
+                        "stick {title} on the list{mods}",
+                        "gotta {title}{mods}, add it",
+                        "help me remember to {title}{mods}",
+                        "could you make a new todo for {title}{mods}",
+                        "start a task called {title}{mods}",
+                        "open a new task: {title}{mods}",
+                        "{title}{mods} - add to tasks",
+                        "add an item: {title}{mods}",
+                        "I'd like a task to {title}{mods}",
+                        "make me a todo: {title}{mods}",
+                        "please remind me to {title}{mods}",
+                        "can you add {title}{mods}",
+                        "would you add {title} to the list{mods}",
+                        "new reminder: {title}{mods}",
+                        "add a to-do: {title}{mods}",
+                        "create an item called {title}{mods}",
+                        "one more for the list: {title}{mods}",
+                        "I need a reminder to {title}{mods}",
+                        "could you log {title}{mods}",
+                        "save a task to {title}{mods}",
+                        "create {title}{mods}",
+                        "new entry: {title}{mods}",
+                        "i gotta {title}{mods}. put it on the list",
+                        "add to do {title}{mods}",
+                        "track {title}{mods}"});
+        more(k.mod_priority, {", it's {p} priority", ", priority: {p}", " as {p} priority", ", {p} importance",
+                              " ({p} prio)", ", prio {p}", ", and it's {p} priority"});
+        more(k.mod_date, {" due by {d}", ", by {d}", " deadline {d}", " (by {d})", ", due: {d}", " until {d}",
+                          ", to be done {d}", " for {d} please"});
+        more(k.mod_tags, {" #{t}", ", label it {t}", " in {t}", ", category {t}", " (tag {t})", " labelled {t}"});
+        more(k.list_open, {"what do I have in", "read out", "can I see", "get", "fetch", "go through", "open",
+                           "print", "list all", "show me all", "what are all", "gimme", "I need to see", "display all",
+                           "could you show", "can you show me", "please list", "would you list"});
+        more(k.list_due, {" due on or before {d}", " with a deadline before {d}", " before the {d} deadline",
+                          " that are due by {d}"});
+        more(k.list_all, {" including the completed ones", " plus the finished ones", " both open and done",
+                          " no matter the status"});
+        more(k.update_priority, {"mark task {id} as {p} priority", "item {id} is {p} priority now",
+                                 "#{id} needs to be {p} priority", "{p} priority for task {id}",
+                                 "prioritize task {id} as {p}", "set the priority on number {id} to {p}",
+                                 "make item {id} {p} prio", "change #{id} to {p} priority",
+                                 "bump the priority of item {id} to {p}", "task no. {id} should have {p} priority",
+                                 "update the priority of number {id} to {p}", "can you set task {id} to {p} priority",
+                                 "the priority for task {id} is {p} now", "please give #{id} a {p} priority",
+                                 "switch the priority of task {id} to {p}", "make todo {id} {p} priority"});
+        more(k.update_title, {"rename item {id} to {title}", "change the name of task {id} to {title}",
+                              "call task {id} {title} instead", "#{id} should say {title}",
+                              "update the name of number {id}: {title}", "relabel #{id} as {title}",
+                              "task {id}: rename to {title}", "can you rename task no. {id} to {title}",
+                              "change the text of item {id} to {title}", "new title for task {id}: {title}",
+                              "rename todo {id} to {title}", "please retitle #{id} as {title}"});
+        more(k.update_date, {"move item {id} to {d}", "the deadline for #{id} is now {d}", "set task {id} due {d}",
+                             "delay task {id} until {d}", "extend #{id} to {d}", "shift number {id} to {d}",
+                             "bring task {id} forward to {d}", "due date for item {id}: {d}",
+                             "can you push #{id} back to {d}", "reschedule item {id} for {d}",
+                             "task no. {id} should be due {d}", "change the deadline on number {id} to {d}",
+                             "please move todo {id} to {d}", "#{id} is due {d} now"});
+        more(k.update_and_priority, {" and bump it to {p} priority", ", and {p} priority", " with {p} priority",
+                                     " and set {p} priority"});
+        more(k.complete, {"I'm done with task {id}", "mark {id} as finished", "tick {id}", "{id} is complete",
+                          "completed #{id}", "mark number {id} done", "task no. {id} done", "close out item {id}",
+                          "finished item {id}", "set item {id} to complete", "wrap up task {id}",
+                          "mark item #{id} finished", "all done with {id}", "consider task {id} done",
+                          "cross off #{id}", "cross task {id} off my list", "todo {id} is done",
+                          "can you complete number {id}", "please close #{id}", "item {id} done",
+                          "mark the task with id {id} as complete", "#{id} is finished"});
+        more(k.remove, {"kill task {id}", "nuke #{id}", "delete item {id}", "remove number {id}",
+                        "I no longer need task {id}", "task {id} is not needed anymore, remove it",
+                        "please remove item {id}", "can you remove #{id}", "discard task {id}", "toss task {id}",
+                        "forget about task {id}, delete it", "wipe task {id}", "delete no. {id}",
+                        "get rid of item {id}", "clear task {id} from the list", "dump #{id}",
+                        "delete todo {id}", "could you delete number {id}", "remove the task with id {id}",
+                        "#{id} can go, delete it"});
+        more(k.search, {"search for anything about {q}", "find my tasks on {q}", "is there anything about {q}?",
+                        "do I have a task for {q}?", "any todos mentioning {q}?", "look through my tasks for {q}",
+                        "search my tasks for {q}", "find todos with {q}", "what tasks do I have about {q}?",
+                        "lookup {q}", "can you find {q}", "any tasks on {q}?", "show me tasks about {q}",
+                        "find items about {q}", "query {q}", "search: {q}", "which todos are about {q}?",
+                        "find everything about {q}", "do I have any {q} tasks?", "tasks about {q}?",
+                        "find {q} in my todo list", "search {q} in my tasks", "is {q} on my list?",
+                        "anything about {q} in my tasks?", "check my list for {q}", "scan my todos for {q}",
+                        "hunt for {q} in the list", "grep my tasks for {q}"});
+        more(k.small_talk, {"good night", "thx", "thank you very much", "hiya", "howdy partner", "what's your name?",
+                            "can you help me?", "how does this work?", "sup", "greetings", "ok cool", "alright",
+                            "never mind", "that's it for now", "love it", "you rock", "well done",
+                            "what tasks can you handle?", "are you a bot?", "what do you do?", "help me out",
+                            "brb", "good job", "much appreciated"});
+        more(k.out_of_scope, {"search the web for cheap flights", "book a table for two tonight", "order a pizza",
+                              "turn up the volume", "set a timer for 10 minutes", "what's the score of the game?",
+                              "how much is bitcoin worth?", "send a text to John", "navigate to the nearest gas station",
+                              "what's the weather like tomorrow?", "play the next song", "call an uber",
+                              "how do you spell necessary?", "what is the square root of 144?",
+                              "who wrote hamlet?", "dim the bedroom lights", "find me a hotel in Rome",
+                              "what's the traffic like?", "add 5 and 7", "delete my facebook account",
+                              "search youtube for cat videos", "what's a good name for a dog?",
+                              "list the planets of the solar system", "remind me what the capital of Peru is",
+                              "show me pictures of puppies", "what's the date today?",
+                              "how many ounces in a pound?",
+                              "find a recipe for lasagna", "tell me the latest headlines", "what's 2 plus 2?",
+                              "shuffle my playlist", "how far is the moon?"});
+        more(k.topic_frames, {"what can you tell me about {topic}?", "teach me {topic}", "describe {topic}",
+                              "I'd love to hear about {topic}", "any fun facts on {topic}?", "explain {topic} to me",
+                              "how does {topic} work?"});
+        more(k.follow_priority, {"bump it to {p} priority", "{p} priority please", "make that one {p} priority",
+                                 "set its priority to {p}"});
+        more(k.follow_done, {"already done", "mark it done", "I did that already", "it's finished, tick it off",
+                             "complete that one"});
+        more(k.follow_delete, {"remove it", "delete that one please", "forget it, delete it", "I don't need it, remove it",
+                               "trash it"});
+        more(k.follow_date, {"move that to {d}", "set the deadline to {d}", "push that to {d}",
+                             "change it to {d}"});
+        more(k.follow_title, {"rename that to {title}", "change it to say {title}", "name it {title}",
+                              "let's call it {title}"});
         return k;
     }();
     return b;

@@ -12,13 +12,15 @@ namespace {
 // Vocabularies are small on purpose: with a few hundred merges every piece an unseen word splits into
 // occurs often in training (router-tiny, 512: 99.3% of the held-out split's output tokens occur >= 5
 // times in 6000 training chats; with 4096, 93.6%), so copying an unseen entity uses trained embeddings.
-constexpr std::array<ModelPreset, 3> kPresets = {{
-    // name           embd layers heads kv  n_ff  vocab  ctx
-    {"router-tiny", 128, 4, 4, 2, 384, 512, 512, "~0.85M params: minutes on 6k short chats"},
-    {"router-small", 256, 6, 8, 4, 768, 512, 512, "~4.9M params: more capacity, ~4x slower per token"},
-    {"router-base", 384, 8, 6, 2, 1152, 1024, 1024, "~14M params: more capacity, several times slower"},
+// router-default is the recipe of the project's default router (docs/training.md, "Router quality").
+constexpr std::array<ModelPreset, 4> kPresets = {{
+    // name            embd layers heads kv  n_ff  vocab  ctx   epochs lr    batch wd  eval_every
+    {"router-default", 128, 4, 4, 2, 384, 512, 512, {3, 3e-3f, 512, 0.1f, 250}, "~0.85M params: the default router"},
+    {"router-tiny", 128, 4, 4, 2, 384, 512, 512, {3, 3e-3f, 512, 0.1f, 250}, "~0.85M params: minutes on 6k short chats"},
+    {"router-small", 256, 6, 8, 4, 768, 512, 512, {3, 2e-3f, 512, 0.1f, 250}, "~4.9M params: ~4x slower per token"},
+    {"router-base", 384, 8, 6, 2, 1152, 1024, 1024, {3, 1e-3f, 1024, 0.1f, 250}, "~14M params: several times slower"},
 }};
-static_assert(kPresets.size() == 3);
+static_assert(kPresets.size() == 4);
 
 }  // namespace
 

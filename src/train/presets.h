@@ -10,14 +10,25 @@
 
 namespace sy::train {
 
+// The training recipe a preset runs with unless the command line overrides a field (docs/training.md,
+// "Presets"): measured on the task-agent data to meet the router target within the time budget.
+struct PresetRecipe {
+    int32_t epochs;
+    float lr;
+    int64_t batch_tokens;
+    float weight_decay;
+    int64_t eval_every;  // steps between validation passes (each costs about a third of a step per example)
+};
+
 struct ModelPreset {
     const char * name;
     int32_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
+    PresetRecipe recipe;
     const char * what;
 };
 
 const ModelPreset * find_model_preset(const std::string & name);
-std::string model_preset_names();  // "router-tiny, router-small, router-base"
+std::string model_preset_names();  // "router-default, router-tiny, router-small, router-base"
 
 // Hyper-parameters of a preset (arch llama, rope base 10000, rms eps 1e-5, tied output).
 engine::HParams preset_hparams(const ModelPreset & p);
