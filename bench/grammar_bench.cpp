@@ -1,6 +1,8 @@
 // Grammar benchmark: per-token mask time (median, p99) on real vocabularies for tool grammars of 1, 10 and
 // 50 tools, including the first requests on a freshly bound grammar; compile and bind (vocabulary
-// binding, with the loop-shape classification) times; cached lookup time. Plain main; prints figures.
+// binding, with the loop-shape classification) times; cached lookup time; masks under the copy rule
+// (grammar/copy.h) with a ~500-byte source, split into steps inside copy strings and the others. Plain
+// main; prints figures.
 //   grammar_bench [SHARED_DIR]     (default: the shared fixtures next to the source tree)
 // Generation is simulated: a seeded RNG picks among the allowed tokens (preferring to close up after a
 // while), so every measured step is a real decoding position.
@@ -9,10 +11,12 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gguf/gguf.h"
+#include "grammar/copy.h"
 #include "grammar/grammar.h"
 #include "tokenizer/tokenizer.h"
 
@@ -92,6 +96,62 @@ static std::vector<double> simulate(const std::shared_ptr<const CompiledGrammar>
     return times;
 }
 
+// Decoding the task-agent tools with copy fields: mask times inside copy strings (first = fresh string,
+// every span start live) and elsewhere.
+static void bench_copy(const std::shared_ptr<const TokenTable> & tokens, const std::string & source_dir) {
+    std::FILE * f = std::fopen((source_dir + "/examples/task-agent/tools.json").c_str(), "rb");
+    if (!f) {
+        std::printf("copy: skip (no examples/task-agent/tools.json)\n");
+        return;
+    }
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    const ojson tools = ojson::parse(text);
+    const std::set<std::string> fields = {"create_task.title", "create_task.tags[]", "search_tasks.query"};
+    auto cg = std::make_shared<const CompiledGrammar>(compile_tool_grammar(tools, "required", false, ToolCallFormat::hermes(), fields),
+                                                      tokens);
+    // ~500 bytes of user text with punctuation, quotes and a few non-ASCII words.
+    const char * words[] = {"please", "add", "a", "task", "to", "review", "the", "\"quarterly\"", "budget", "report,",
+                            "call", "Zoë", "about", "the", "café", "order;", "tag", "it", "finance", "and", "urgent."};
+    std::string source;
+    for (int i = 0; source.size() < 500; ++i) source += std::string(words[(i * 7) % 21]) + " ";
+    auto cc = std::make_shared<const CopyConstraint>(tokens, std::vector<std::string>{source});
+    std::mt19937 rng(5);
+    std::vector<uint32_t> mask(mask_words(tokens->n_tokens()));
+    std::vector<double> inside, first, other;
+    std::vector<TokenId> allowed;
+    int n_fallback = 0;
+    for (int r = 0; r < 40; ++r) {
+        GrammarMatcher m(cg);
+        m.set_copy_constraint(cc);
+        bool was_active = false;
+        for (int step = 0; step < 300 && !m.is_terminated(); ++step) {
+            const bool active = m.copy_active();
+            auto t0 = Clock::now();
+            m.fill_mask(mask.data());
+            const double us = us_since(t0);
+            (active ? (was_active ? inside : first) : other).push_back(us);
+            n_fallback += m.copy_fallback();
+            was_active = active;
+            allowed.clear();
+            for (TokenId id = 0; id < tokens->n_tokens(); ++id)
+                if (mask_test(mask.data(), id)) allowed.push_back(id);
+            if (allowed.empty()) break;
+            TokenId pick = allowed[rng() % allowed.size()];
+            for (TokenId id : allowed)  // close strings and calls after a while
+                if (step > 40 && (tokens->is_stop(id) || tokens->bytes(id)[0] == '"' || tokens->bytes(id)[0] == '}')) pick = id;
+            m.accept_token(pick);
+        }
+    }
+    std::printf("copy (task-agent tools, %zu-byte source, %zu span starts): mask us inside copy strings median %.2f p99 %.1f "
+                "(%zu steps) | first step of a string median %.1f p99 %.1f max %.0f (%zu) | elsewhere median %.2f p99 %.1f "
+                "(%zu) | fallbacks %d\n",
+                source.size(), cc->starts().size(), pct(inside, 0.5), pct(inside, 0.99), inside.size(), pct(first, 0.5),
+                pct(first, 0.99), pct(first, 1.0), first.size(), pct(other, 0.5), pct(other, 0.99), other.size(), n_fallback);
+}
+
 static double cpu_ms() {
     timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -128,6 +188,7 @@ int main(int argc, char ** argv) {
         auto t0 = Clock::now();
         auto tokens = TokenTable::from_vocab(tk->vocab());
         std::printf("\n== %s: %d tokens (table built in %.1f ms)\n", vocab_name, tokens->n_tokens(), us_since(t0) / 1000);
+        bench_copy(tokens, here.substr(0, here.rfind("/bench/")));
         for (int n_tools : {1, 10, 50}) {
             ojson tools = make_tools(n_tools, 1234 + n_tools);
             std::vector<double> compile_ms, compile_cpu;
