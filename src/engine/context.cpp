@@ -55,10 +55,11 @@ Context::Context(const Model & model, const ContextParams & params) : model_(mod
     const size_t nb = (size_t)params_.n_batch, q_dim = (size_t)hp.n_head * hp.head_dim;
     x_.resize(nb * hp.n_embd);
     h_.resize(nb * std::max<size_t>(hp.n_embd, q_dim));
-    q_.resize(nb * q_dim);
+    // q_ also takes the attention output projection ([n][n_embd]) once attention has read the queries;
+    // attention writes into h_ (free once q, k, v are computed), so no separate attention buffer is needed.
+    q_.resize(nb * std::max<size_t>(q_dim, hp.n_embd));
     k_cur_.resize(nb * kv_dim);
     v_cur_.resize(nb * kv_dim);
-    att_.resize(nb * q_dim);
     const size_t ffn_tokens = std::min<size_t>(nb, kFfnSlice);
     gate_.resize(ffn_tokens * hp.n_ff);
     up_.resize(ffn_tokens * hp.n_ff);
@@ -220,14 +221,14 @@ void Context::forward_chunk(const BatchToken * toks, int64_t n, std::vector<floa
                 p.k = k_[il].data() + toks[t].seq * slot + g * hd;
                 p.v = v_[il].data() + toks[t].seq * slot + g * hd;
                 p.k_stride = p.v_stride = (size_t)kv_dim;
-                K.attention(q_.data() + t * q_dim + g * group * hd, p, att_.data() + t * q_dim + g * group * hd, scratch);
+                K.attention(q_.data() + t * q_dim + g * group * hd, p, h_.data() + t * q_dim + g * group * hd, scratch);
             }
         });
 
-        linear_forward(L.wo, nullptr, loras, il, Proj::Proj_o, att_.data(), n, h_.data(), pool, lora_tmp_);
+        linear_forward(L.wo, nullptr, loras, il, Proj::Proj_o, h_.data(), n, q_.data(), pool, lora_tmp_);
         pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
             for (int64_t t = b; t < e; ++t) {
-                K.add(h_.data() + t * n_embd, x_.data() + t * n_embd, n_embd);
+                K.add(q_.data() + t * n_embd, x_.data() + t * n_embd, n_embd);
                 K.rmsnorm(x_.data() + t * n_embd, L.ffn_norm.data(), h_.data() + t * n_embd, n_embd, hp.rms_eps);
             }
         });

@@ -165,6 +165,7 @@ std::unique_ptr<Model> Model::load(const std::string & path) {
     }
 
     m->pack_weights();
+    f.drop_metadata_pages();  // vocabulary and merges are in the tokenizer now
     for (const auto & t : f.tensors()) {
         m->n_params_ += (uint64_t)t.n_elements();
         m->weight_bytes_ += t.n_bytes;

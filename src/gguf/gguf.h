@@ -156,8 +156,13 @@ public:
     const std::vector<TensorInfo> & tensors() const;
     const TensorInfo * find_tensor(std::string_view name) const;  // nullptr if absent
 
-    // Pages the whole data section in (MADV_WILLNEED) / drops it; both best-effort.
+    // Pages the whole data section in (MADV_WILLNEED); best-effort.
     void prefetch() const;
+    // Drops the resident pages of the header and metadata (everything before the data section; the last
+    // page is kept when tensor data shares it) once a loader has read what it needs: a 152k-token
+    // vocabulary is ~9 MiB of strings. Metadata stays readable (pages fault back in from the file).
+    // Best-effort; a no-op for in-memory files.
+    void drop_metadata_pages() const;
 
 private:
     File();

@@ -501,4 +501,11 @@ void File::prefetch() const {
     madvise(static_cast<uint8_t *>(impl_->map) + start, impl_->size - start, MADV_WILLNEED);
 }
 
+void File::drop_metadata_pages() const {
+    if (!impl_->map || impl_->path.empty()) return;
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    const uint64_t end = std::min<uint64_t>(impl_->data_offset, impl_->size) / page * page;
+    if (end > 0) madvise(impl_->map, end, MADV_DONTNEED);
+}
+
 }  // namespace sy::gguf

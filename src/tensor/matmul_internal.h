@@ -92,6 +92,7 @@ void matmul_drive(const MatmulTable & table, const WeightView & w, const float *
 // Scalar tiles over the packed layouts (matmul_pack.cpp): the reference twins of the vector ones.
 void packed_tile_q4_0_scalar(const TileArgs & a);
 void packed_tile_q8_0_scalar(const TileArgs & a);
+void packed_tile_q5_0_scalar(const TileArgs & a);
 void packed_tile_q4_k_scalar(const TileArgs & a);
 void packed_tile_q6_k_scalar(const TileArgs & a);
 void packed_tile_f16_scalar(const TileArgs & a);

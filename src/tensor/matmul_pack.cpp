@@ -3,12 +3,13 @@
 //
 // The scalar tiles do the vector kernels' integer arithmetic per 32-block and row r of the group:
 //   q4_0:  isum = Σ nibble·q_a − 8 · Σ q_a          y_r += (d_r · d_a) · isum
-//   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum   (q5_0 packs to this layout)
+//   q5_0:  isum = Σ (nibble | hbit << 4)·q_a − 16 · Σ q_a
+//   q8_0:  isum = Σ q_w·q_a                          y_r += (d_r · d_a) · isum
 //   q4_K:  per sub-block j of 32: isum += sc_j · Σ nibble·q_a,  msum += mn_j · Σ q_a (from the activation sums)
 //          y_r += (d_r · d_a) · isum − (dmin_r · d_a) · msum
 //   q6_K:  isum = Σ_sub sc_sub · Σ (q − 32)·q_a      y_r += (d_r · d_a) · isum
 //   f16:   y_r = Σ_k w_r[k] · x[k] in float (f32 activations as given)
-// (activations signed; the vector q8_0 kernel may use q_a + 128 and subtract 128 · wsum, the same integer).
+// (activations signed; the VNNI q8_0 kernel uses q_a + 128 and subtracts 128 · Σw, the same integer).
 #include "tensor/matmul_pack.h"
 
 #include <algorithm>
@@ -25,8 +26,8 @@ namespace detail {
 size_t packed_block_bytes(DType t) {
     switch (t) {
     case DType::DType_q4_0: return 16 + 128;
-    case DType::DType_q8_0:
-    case DType::DType_q5_0: return 16 + 16 + 256;
+    case DType::DType_q8_0: return 16 + 256;
+    case DType::DType_q5_0: return 16 + 32 + 128;
     case DType::DType_q4_k: return 16 + 16 + 64 + 64 + 1024;
     case DType::DType_q6_k: return 16 + 128 + 1024 + 512;
     case DType::DType_f16: return 2 * 2 * kPackRows;
@@ -55,29 +56,29 @@ void pack_q4_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
     }
 }
 
-// q5_0 widens to the q8_0 layout (values (nibble | high bit << 4) − 16 as int8), so it shares its tiles.
+// q5_0: like q4_0 plus one byte of high bits per row and nibble chunk (see matmul_pack.h).
 void pack_q5_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
     for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes(DType::DType_q5_0)) {
         uint16_t * d = (uint16_t *)dst;
-        int16_t * wsum = (int16_t *)(dst + 16);
-        int8_t * qs = (int8_t *)(dst + 32);
+        uint8_t * qh = dst + 16;
+        uint8_t * qs = dst + 48;
         for (int r = 0; r < kPackRows; ++r) {
-            int8_t q[32] = {};
-            d[r] = 0;
-            if (rows[r]) {
-                const block_q5_0 * src = (const block_q5_0 *)rows[r] + b;
-                d[r] = src->d;
-                uint32_t qh;
-                std::memcpy(&qh, src->qh, 4);
-                for (int j = 0; j < 16; ++j) {
-                    q[j] = (int8_t)(((src->qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16);
-                    q[j + 16] = (int8_t)(((src->qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+            if (!rows[r]) {  // d = 0: the row contributes nothing whatever its quants
+                d[r] = 0;
+                for (int c = 0; c < 4; ++c) {
+                    qh[8 * c + r] = 0;
+                    std::memset(qs + 32 * c + 4 * r, 0, 4);
                 }
+                continue;
             }
-            int s = 0;
-            for (int i = 0; i < 32; ++i) s += q[i];
-            wsum[r] = (int16_t)s;
-            for (int c = 0; c < 8; ++c) std::memcpy(qs + 32 * c + 4 * r, q + 4 * c, 4);
+            const block_q5_0 * src = (const block_q5_0 *)rows[r] + b;
+            d[r] = src->d;
+            uint32_t h;
+            std::memcpy(&h, src->qh, 4);
+            for (int c = 0; c < 4; ++c) {
+                std::memcpy(qs + 32 * c + 4 * r, src->qs + 4 * c, 4);
+                qh[8 * c + r] = (uint8_t)(((h >> (4 * c)) & 0xF) | (((h >> (16 + 4 * c)) & 0xF) << 4));
+            }
         }
     }
 }
@@ -85,20 +86,15 @@ void pack_q5_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
 void pack_q8_0(const uint8_t * const * rows, int64_t nb, uint8_t * dst) {
     for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes(DType::DType_q8_0)) {
         uint16_t * d = (uint16_t *)dst;
-        int16_t * wsum = (int16_t *)(dst + 16);
-        int8_t * qs = (int8_t *)(dst + 32);
+        int8_t * qs = (int8_t *)(dst + 16);
         for (int r = 0; r < kPackRows; ++r) {
             if (!rows[r]) {
                 d[r] = 0;
-                wsum[r] = 0;
                 for (int c = 0; c < 8; ++c) std::memset(qs + 32 * c + 4 * r, 0, 4);
                 continue;
             }
             const block_q8_0 * src = (const block_q8_0 *)rows[r] + b;
             d[r] = src->d;
-            int s = 0;
-            for (int i = 0; i < 32; ++i) s += src->qs[i];
-            wsum[r] = (int16_t)s;
             for (int c = 0; c < 8; ++c) std::memcpy(qs + 32 * c + 4 * r, src->qs + 4 * c, 4);
         }
     }
@@ -203,9 +199,26 @@ void packed_tile_q4_0_scalar(const TileArgs & a) {
     });
 }
 
+void packed_tile_q5_0_scalar(const TileArgs & a) {
+    packed_tile_32(a, packed_block_bytes(DType::DType_q5_0), [](const uint8_t * blk, int r, const int8_t * qa, int32_t sa) {
+        const uint8_t * qh = blk + 16;
+        const uint8_t * qs = blk + 48;
+        int32_t isum = 0;
+        for (int c = 0; c < 4; ++c) {
+            const int h = qh[8 * c + r];
+            for (int k = 0; k < 4; ++k) {
+                const uint8_t q = qs[32 * c + 4 * r + k];
+                const int lo = (q & 0xF) | (((h >> k) & 1) << 4), hi = (q >> 4) | (((h >> (4 + k)) & 1) << 4);
+                isum += lo * qa[4 * c + k] + hi * qa[16 + 4 * c + k];
+            }
+        }
+        return isum - 16 * sa;
+    });
+}
+
 void packed_tile_q8_0_scalar(const TileArgs & a) {
     packed_tile_32(a, packed_block_bytes(DType::DType_q8_0), [](const uint8_t * blk, int r, const int8_t * qa, int32_t) {
-        const int8_t * qs = (const int8_t *)(blk + 32);
+        const int8_t * qs = (const int8_t *)(blk + 16);
         int32_t isum = 0;
         for (int c = 0; c < 8; ++c)
             for (int k = 0; k < 4; ++k) isum += qs[32 * c + 4 * r + k] * qa[4 * c + k];
@@ -337,22 +350,19 @@ void matmul_unpack_row(const WeightView & w, int64_t row, uint8_t * dst) {
         case DType::DType_q8_0: {
             block_q8_0 * o = (block_q8_0 *)dst + b;
             o->d = d[r];
-            for (int c = 0; c < 8; ++c) std::memcpy(o->qs + 4 * c, blk + 32 + 32 * c + 4 * r, 4);
+            for (int c = 0; c < 8; ++c) std::memcpy(o->qs + 4 * c, blk + 16 + 32 * c + 4 * r, 4);
             break;
         }
-        case DType::DType_q5_0: {  // widened values v = q - 16 back to nibbles and high bits
+        case DType::DType_q5_0: {
             block_q5_0 * o = (block_q5_0 *)dst + b;
             o->d = d[r];
-            int8_t q[32];
-            for (int c = 0; c < 8; ++c) std::memcpy(q + 4 * c, blk + 32 + 32 * c + 4 * r, 4);
-            uint32_t qh = 0;
-            for (int j = 0; j < 16; ++j) {
-                const int lo = q[j] + 16, hi = q[j + 16] + 16;
-                o->qs[j] = (uint8_t)((lo & 0xF) | ((hi & 0xF) << 4));
-                qh |= (uint32_t)((lo >> 4) & 1) << j;
-                qh |= (uint32_t)((hi >> 4) & 1) << (j + 16);
+            uint32_t h = 0;
+            for (int c = 0; c < 4; ++c) {
+                std::memcpy(o->qs + 4 * c, blk + 48 + 32 * c + 4 * r, 4);
+                const uint32_t x = blk[16 + 8 * c + r];
+                h |= (x & 0xF) << (4 * c) | (x >> 4) << (16 + 4 * c);
             }
-            std::memcpy(o->qh, &qh, 4);
+            std::memcpy(o->qh, &h, 4);
             break;
         }
         case DType::DType_q4_k: {

@@ -10,10 +10,11 @@
 //   q4_0  per 32-block, 144 bytes:  d f16[8] | qs[128]  with qs[32c + 4r + k] = row r's qs[4c + k]
 //         (c = 0..3, k = 0..3): low nibbles are elements 4c+k, high nibbles 16+4c+k, values unsigned 0..15
 //         (the -8 offset is applied through the activation block sums).
-//   q8_0  per 32-block, 288 bytes:  d f16[8] | wsum int16[8] | qs[256]  with qs[32c + 4r + k] = row r's
-//         qs[4c + k] (c = 0..7); wsum[r] = Σ of row r's 32 quants (lets a kernel dot them with unsigned
-//         activations a + 128 and subtract 128 · wsum).
-//   q5_0  widened to the q8_0 layout (quants (nibble | high bit << 4) − 16); it uses the q8_0 tiles.
+//   q8_0  per 32-block, 272 bytes (the plain size):  d f16[8] | qs[256]  with qs[32c + 4r + k] = row r's
+//         qs[4c + k] (c = 0..7).
+//   q5_0  per 32-block, 176 bytes (the plain size):  d f16[8] | qh[4 c][8 rows] | qs[128] with qs as q4_0's;
+//         qh byte (c, r) holds row r's high bits of elements 4c..4c+3 (bits 0..3) and 16+4c..16+4c+3
+//         (bits 4..7); values (nibble | high bit << 4) are unsigned 0..31, the −16 applied like q4_0's −8.
 //   q4_K  per 256-super-block, 1184 bytes:  d f16[8] | dmin f16[8] | sc u8[8 sub][8 rows] |
 //         mn u8[8 sub][8 rows] | qs[1024]  with qs[32v + 4r + k] = row r's qs[4v + k] (v = 8c + k', 0..31):
 //         low nibbles are elements 64c + 4k' + k (sub-block 2c), high nibbles 64c + 32 + 4k' + k (2c + 1).

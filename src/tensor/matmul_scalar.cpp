@@ -331,7 +331,7 @@ MatmulTable build_scalar_table() {
     set(DType::DType_q6_k, ActKind::ActKind_q8_256, tile_kquant<DType::DType_q6_k>);
     t[(int)DType::DType_q4_0].ptile = packed_tile_q4_0_scalar;
     t[(int)DType::DType_q8_0].ptile = packed_tile_q8_0_scalar;
-    t[(int)DType::DType_q5_0].ptile = packed_tile_q8_0_scalar;
+    t[(int)DType::DType_q5_0].ptile = packed_tile_q5_0_scalar;
     t[(int)DType::DType_q4_k].ptile = packed_tile_q4_k_scalar;
     t[(int)DType::DType_q6_k].ptile = packed_tile_q6_k_scalar;
     t[(int)DType::DType_f16].ptile = packed_tile_f16_scalar;

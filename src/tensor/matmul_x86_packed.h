@@ -39,8 +39,14 @@ inline void x86_store_rows(float * y, __m256 acc, int nr) {
     for (int r = 0; r < nr; ++r) y[r] = tmp[r];
 }
 
-struct PackedQ4_0 {
-    static constexpr size_t kBlock = 144;
+// q4_0 and q5_0 (Five): unsigned nibbles (q5_0: | the high bit << 4, one byte of high bits per row and
+// chunk, spread to the chunk's 4 bytes by a shuffle and a bit test), the offset 8 (16) taken off through
+// the activation block sums.
+template <bool Five>
+struct PackedNib {
+    static constexpr size_t kBlock = Five ? 176 : 144;
+    static constexpr size_t kQs = Five ? 48 : 16;  // offset of the nibbles in a block
+    static constexpr int kOffset = Five ? 16 : 8;
 
     template <int T>
     static void run(const TileArgs & a) {
@@ -57,6 +63,12 @@ struct PackedQ4_0 {
             acc[t] = _mm256_setzero_ps();
         }
         const __m256i m4 = _mm256_set1_epi8(0x0F);
+        // q5_0: lane r's 4 bytes all get row r's high-bit byte; byte k tests bit k (low nibble, element
+        // 4c + k) or bit 4 + k (high nibble, element 16 + 4c + k).
+        const __m256i rep = _mm256_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5,
+                                             6, 6, 6, 6, 7, 7, 7, 7);
+        const __m256i sel_lo = _mm256_set1_epi32(0x08040201), sel_hi = _mm256_set1_epi32((int)0x80402010);
+        const __m256i b16 = _mm256_set1_epi8(0x10);
         const uint8_t * blk = a.w;
         for (int64_t b = 0; b < nb; ++b, blk += kBlock) {
             _mm_prefetch((const char *)blk + 4 * kBlock, _MM_HINT_T0);
@@ -64,9 +76,15 @@ struct PackedQ4_0 {
             _mm_prefetch((const char *)blk + 4 * kBlock + 128, _MM_HINT_T0);
             __m256i lo[4], hi[4];
             for (int c = 0; c < 4; ++c) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(blk + kQs + 32 * c));
                 lo[c] = _mm256_and_si256(v, m4);
                 hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                if constexpr (Five) {
+                    const __m256i h = _mm256_shuffle_epi8(
+                        _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(blk + 16 + 8 * c))), rep);
+                    lo[c] = _mm256_or_si256(lo[c], _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, sel_lo), sel_lo), b16));
+                    hi[c] = _mm256_or_si256(hi[c], _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, sel_hi), sel_hi), b16));
+                }
             }
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
             for (int t = 0; t < T; ++t) {
@@ -79,7 +97,7 @@ struct PackedQ4_0 {
                         s1 = dot_u8s8(s1, hi[c], x86_bcast4(qa + 16 + 4 * c));
                     }
                     isum = _mm256_add_epi32(s0, s1);
-                } else {
+                } else if constexpr (!Five) {
                     // int16 lanes sum 16 products of at most 15 · 127: no saturation.
                     __m256i s = _mm256_maddubs_epi16(lo[0], x86_bcast4(qa));
                     s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], x86_bcast4(qa + 16)));
@@ -88,19 +106,32 @@ struct PackedQ4_0 {
                         s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[c], x86_bcast4(qa + 16 + 4 * c)));
                     }
                     isum = _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+                } else {
+                    // int16 lanes sum 8 products of at most 31 · 127 each (low and high nibbles apart).
+                    __m256i sl = _mm256_maddubs_epi16(lo[0], x86_bcast4(qa));
+                    __m256i sh = _mm256_maddubs_epi16(hi[0], x86_bcast4(qa + 16));
+                    for (int c = 1; c < 4; ++c) {
+                        sl = _mm256_add_epi16(sl, _mm256_maddubs_epi16(lo[c], x86_bcast4(qa + 4 * c)));
+                        sh = _mm256_add_epi16(sh, _mm256_maddubs_epi16(hi[c], x86_bcast4(qa + 16 + 4 * c)));
+                    }
+                    const __m256i one = _mm256_set1_epi16(1);
+                    isum = _mm256_add_epi32(_mm256_madd_epi16(sl, one), _mm256_madd_epi16(sh, one));
                 }
-                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(8 * as[t][b]));
+                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(kOffset * as[t][b]));
                 acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(ad[t][b])), acc[t]);
             }
         }
         for (int t = 0; t < T; ++t) x86_store_rows(a.y + t * a.ldy, acc[t], a.nr);
     }
 };
+using PackedQ4_0 = PackedNib<false>;
+using PackedQ5_0 = PackedNib<true>;
 
-// VNNI: activations arrive as unsigned q + 128 (MatmulType::pact_u8) and the stored row sums remove the
-// 128 · Σw excess. AVX2: signed activations, |w| × sign(a, w) as in the unpacked tiles.
+// VNNI: activations arrive as unsigned q + 128 (MatmulType::pact_u8); the 128 · Σw excess is computed once
+// per block and tile (8 vpdpbusd of 128 × w, shared by the T tokens) rather than stored, so the packed
+// copy is no larger than the plain rows. AVX2: signed activations, |w| × sign(a, w) as in the unpacked tiles.
 struct PackedQ8_0 {
-    static constexpr size_t kBlock = 288;
+    static constexpr size_t kBlock = 272;
 
     template <int T>
     static void run(const TileArgs & a) {
@@ -119,10 +150,15 @@ struct PackedQ8_0 {
             for (int i = 0; i < 5; ++i) _mm_prefetch((const char *)blk + 3 * kBlock + 64 * i, _MM_HINT_T0);
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)blk));
             __m256i w[8];
-            for (int c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256((const __m256i *)(blk + 32 + 32 * c));
+            for (int c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * c));
             if constexpr (kX86Vnni) {
-                const __m256i corr =
-                    _mm256_slli_epi32(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(blk + 16))), 7);
+                const __m256i k128 = _mm256_set1_epi8((char)0x80);
+                __m256i c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256();
+                for (int c = 0; c < 8; c += 2) {
+                    c0 = dot_u8s8(c0, k128, w[c]);
+                    c1 = dot_u8s8(c1, k128, w[c + 1]);
+                }
+                const __m256i corr = _mm256_add_epi32(c0, c1);
                 for (int t = 0; t < T; ++t) {
                     const uint8_t * qa = arow[t] + b * 32;
                     __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();

@@ -36,7 +36,7 @@ MatmulTable build_x86_table() {
     };
     set_packed(DType::DType_q4_0, x86_packed_any<PackedQ4_0, S::packed_nt>, false);
     set_packed(DType::DType_q8_0, x86_packed_any<PackedQ8_0, S::packed_nt>, kX86Vnni);
-    set_packed(DType::DType_q5_0, x86_packed_any<PackedQ8_0, S::packed_nt>, kX86Vnni);
+    set_packed(DType::DType_q5_0, x86_packed_any<PackedQ5_0, S::packed_nt>, false);
     set_packed(DType::DType_q4_k, x86_packed_any<PackedQ4K, S::packed_nt>, false);
     set_packed(DType::DType_q6_k, x86_packed_any<PackedQ6K, S::packed_nt>, false);
     set_packed(DType::DType_f16, x86_packed_g_any<PackedF16, S::pf16_groups, S::pf16_nt>, false);

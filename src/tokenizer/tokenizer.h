@@ -82,7 +82,7 @@ public:
         size_t size() const { return n_keys_; }  // distinct texts
 
     private:
-        std::vector<TokenId> slots_;  // slot holds an id, or kEmptySlot; size a power of two >= 2 * n
+        std::vector<TokenId> slots_;  // slot holds an id, or kEmptySlot; size a power of two >= 1.5 * n
         size_t n_keys_ = 0;
         static constexpr TokenId kEmptySlot = -1;
     };

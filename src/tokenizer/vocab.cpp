@@ -93,8 +93,8 @@ bool is_special_type(TokenType t) {
 }  // namespace
 
 void Vocab::TextIndex::build(const std::vector<std::string> & text) {
-    size_t cap = 16;
-    while (cap < 2 * text.size()) cap *= 2;
+    size_t cap = 16;  // load factor at most 2/3
+    while (2 * cap < 3 * text.size()) cap *= 2;
     slots_.assign(cap, kEmptySlot);
     n_keys_ = 0;
     const size_t mask = cap - 1;

@@ -14,6 +14,7 @@
 
 #include "common/fp16.h"
 #include "tensor/isa.h"
+#include "tensor/matmul_pack.h"
 #include "tensor/ops.h"
 #include "tensor/quant.h"
 #include "tensor/threadpool.h"
@@ -268,33 +269,42 @@ void add_quant_cases(std::vector<OpCase> & cases) {
             return norm_err(y, ref);
         }});
         if (!matmul_supported(t)) continue;
-        for (int64_t n_tok : {1, 3, 16, 37}) {
-            cases.push_back({std::string("matmul ") + tn, "n_tok=" + std::to_string(n_tok), matmul_tol(t),
-                             [t, n_tok](const Kernels & k) {
-                const int64_t n_in = 512, n_out = 37, ldy = n_out + 3;
-                auto w = rand_vec(n_in * n_out, -1, 1, 18), x = rand_vec(n_in * n_tok, -1, 1, 19);
-                auto wq = quantize_rows(t, w.data(), n_out, n_in);
-                auto wd = dequantize_rows(t, wq.data(), n_out, n_in);
-                WeightView wv;
-                wv.type = t;
-                wv.n_in = n_in;
-                wv.n_out = n_out;
-                wv.data = wq.data();
-                wv.row_stride = *row_bytes(t, n_in);
-                std::vector<double> ref(n_tok * n_out, 0.0);
-                for (int64_t a = 0; a < n_tok; ++a)
-                    for (int64_t o = 0; o < n_out; ++o)
-                        for (int64_t i = 0; i < n_in; ++i) ref[a * n_out + o] += (double)x[a * n_in + i] * wd[o * n_in + i];
-                static ThreadPool pool(2);
-                std::vector<float> y(n_tok * ldy, 12345.0f), yc(n_tok * n_out);
-                k.matmul(wv, x.data(), n_tok, y.data(), ldy, pool);
-                for (int64_t a = 0; a < n_tok; ++a) {
-                    for (int64_t o = 0; o < n_out; ++o) yc[a * n_out + o] = y[a * ldy + o];
-                    for (int64_t o = n_out; o < ldy; ++o)
-                        if (y[a * ldy + o] != 12345.0f) return (double)INFINITY;  // wrote past n_out
-                }
-                return norm_err(yc, ref);
-            }});
+        // plain rows, and the packed (row-interleaved) copy for the types that have one
+        for (bool packed : {false, true}) {
+            if (packed && matmul_packed_bytes(t, 512, 37) == 0) continue;
+            for (int64_t n_tok : {1, 3, 16, 37}) {
+                cases.push_back({std::string("matmul ") + tn + (packed ? " packed" : ""), "n_tok=" + std::to_string(n_tok),
+                                 matmul_tol(t), [t, n_tok, packed](const Kernels & k) {
+                    const int64_t n_in = 512, n_out = 37, ldy = n_out + 3;
+                    auto w = rand_vec(n_in * n_out, -1, 1, 18), x = rand_vec(n_in * n_tok, -1, 1, 19);
+                    auto wq = quantize_rows(t, w.data(), n_out, n_in);
+                    auto wd = dequantize_rows(t, wq.data(), n_out, n_in);
+                    WeightView wv;
+                    wv.type = t;
+                    wv.n_in = n_in;
+                    wv.n_out = n_out;
+                    wv.data = wq.data();
+                    wv.row_stride = *row_bytes(t, n_in);
+                    std::vector<uint8_t> pk(packed ? matmul_packed_bytes(t, n_in, n_out) : 0);
+                    if (packed) {
+                        matmul_pack(wv, pk.data(), 0, matmul_pack_groups(n_out));
+                        wv.packed = pk.data();
+                    }
+                    std::vector<double> ref(n_tok * n_out, 0.0);
+                    for (int64_t a = 0; a < n_tok; ++a)
+                        for (int64_t o = 0; o < n_out; ++o)
+                            for (int64_t i = 0; i < n_in; ++i) ref[a * n_out + o] += (double)x[a * n_in + i] * wd[o * n_in + i];
+                    static ThreadPool pool(2);
+                    std::vector<float> y(n_tok * ldy, 12345.0f), yc(n_tok * n_out);
+                    k.matmul(wv, x.data(), n_tok, y.data(), ldy, pool);
+                    for (int64_t a = 0; a < n_tok; ++a) {
+                        for (int64_t o = 0; o < n_out; ++o) yc[a * n_out + o] = y[a * ldy + o];
+                        for (int64_t o = n_out; o < ldy; ++o)
+                            if (y[a * ldy + o] != 12345.0f) return (double)INFINITY;  // wrote past n_out
+                    }
+                    return norm_err(yc, ref);
+                }});
+            }
         }
     }
 }
