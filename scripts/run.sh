@@ -26,7 +26,8 @@ work="$models/.train"
 mkdir -p "$models" "$work"
 tools="$root/examples/task-agent/tools.json"
 
-# train KIND OUT: generate data for KIND (router | responder), train the default preset, quantize to q8_0.
+# train KIND OUT N EPOCHS: generate N conversations for KIND (router | responder), train the default preset
+# (its recipe: docs/training.md), quantize to q8_0 for serving.
 train() {
   local kind=$1 out=$2 n=$3 epochs=$4
   if [[ -f "$out" ]]; then
@@ -35,14 +36,21 @@ train() {
   fi
   echo "run: training the $kind ($n generated conversations, $threads threads); cached in ${out#"$root"/}"
   "$sy" dataset generate --tools "$tools" --kind "$kind" --n "$n" --seed 1 -o "$work/$kind.jsonl"
-  "$sy" train --data "$work/$kind.jsonl" --preset router-tiny --epochs "$epochs" --lr 3e-3 --batch-tokens 512 \
+  "$sy" train --data "$work/$kind.jsonl" --preset router-default --epochs "$epochs" \
     --threads "$threads" --seed 1 -o "$work/$kind-f32.gguf"
   "$sy" model quantize "$work/$kind-f32.gguf" "$out.tmp" q8_0 >/dev/null
   mv "$out.tmp" "$out"
 }
 start=$(date +%s)
 train router "$models/task-router.gguf" 6000 3
-train responder "$models/task-responder.gguf" 3000 3
+train responder "$models/task-responder.gguf" 2000 2
+# The dashboard shows the router's evaluation on a held-out split phrased with words training never saw.
+if [[ ! -f "$models/eval/router.json" || "$models/eval/router.json" -ot "$models/task-router.gguf" ]]; then
+  mkdir -p "$models/eval"
+  "$sy" dataset generate --tools "$tools" --split test --n 200 --seed 3 -o "$work/heldout.jsonl" >/dev/null
+  "$sy" eval -m "$models/task-router.gguf" --data "$work/heldout.jsonl" --json "$models/eval/router.json" \
+    --report "$models/eval/router.html" --threshold "${SWITCHYARD_THRESHOLD:-0.8}" -t "$threads" --show 0
+fi
 echo "run: models ready in $(( $(date +%s) - start ))s"
 
 port=${SWITCHYARD_PORT:-8080}

@@ -38,11 +38,11 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 struct DemoArgs {
-    std::string dir = "switchyard-demo", tools, preset = "router-tiny", cloud_model = "gpt-4o";
+    std::string dir = "switchyard-demo", tools, preset = "router-default", cloud_model = "gpt-4o";
     int64_t n = 6000, n_test = 400, seed = 1;
-    int32_t epochs = 3, threads = 0, port = 8080, task_port = 8081;
-    double lr = 3e-3;
-    std::optional<double> threshold;
+    int32_t threads = 0, port = 8080, task_port = 8081;
+    std::optional<int32_t> epochs;  // default: the preset's recipe
+    std::optional<double> lr, threshold;
     bool no_serve = false, quick = false;
 };
 
@@ -171,7 +171,7 @@ std::string summary_screen(const json & ev, double threshold, const std::string 
 }
 
 void write_serve_config(const fs::path & path, const DemoArgs & a, const fs::path & router, const fs::path & tools,
-                        const fs::path & traces) {
+                        const fs::path & traces, const fs::path & eval_json) {
     std::ofstream out(path);
     const std::string task = "http://127.0.0.1:" + std::to_string(a.task_port) + "/tools/";
     out << "# Written by `switchyard demo`: the router it trained, the task API as the tools' backend.\n"
@@ -185,7 +185,8 @@ void write_serve_config(const fs::path & path, const DemoArgs & a, const fs::pat
     std::snprintf(th, sizeof th, "%.4f", a.threshold.value_or(0.8));
     out << "router:\n  confidence_threshold: " << th << "\n"
         << "server:\n  host: 127.0.0.1\n  port: " << a.port << "\n  allowed_tool_hosts: [127.0.0.1]\n"
-        << "traces:\n  url: " << fs::absolute(traces).string() << "\n";
+        << "traces:\n  url: " << fs::absolute(traces).string() << "\n"
+        << "dashboard:\n  eval_report: " << fs::absolute(eval_json).string() << "\n";
     if (!out) throw Error(ErrorKind::ErrorKind_io, "cannot write " + path.string());
 }
 
@@ -230,11 +231,16 @@ void run_demo(DemoArgs a) {
 
     st.begin("train: a router from scratch (" + a.preset + "), quantized for serving");
     const fs::path f32 = dir / "router-f32.gguf", router = dir / "router.gguf";
-    char lr[32];
-    std::snprintf(lr, sizeof lr, "%g", a.lr);
-    st.run({"train", "--data", (ds / "train.jsonl").string(), "--valid", (ds / "valid.jsonl").string(), "--preset", a.preset,
-            "--epochs", std::to_string(a.epochs), "--lr", lr, "--batch-tokens", "512", "--seed", seed, "--threads",
-            std::to_string(a.threads), "-o", f32.string()});
+    std::vector<std::string> train_args = {"train", "--data", (ds / "train.jsonl").string(), "--valid", (ds / "valid.jsonl").string(),
+                                           "--preset", a.preset, "--seed", seed, "--threads", std::to_string(a.threads),
+                                           "-o", f32.string()};
+    if (a.epochs) train_args.insert(train_args.end(), {"--epochs", std::to_string(*a.epochs)});
+    if (a.lr) {
+        char lr[32];
+        std::snprintf(lr, sizeof lr, "%g", *a.lr);
+        train_args.insert(train_args.end(), {"--lr", lr});
+    }
+    st.run(train_args);
     st.run({"model", "quantize", f32.string(), router.string(), "q8_0"});
     st.end();
 
@@ -256,7 +262,7 @@ void run_demo(DemoArgs a) {
 
     st.begin("serve: the task API and the gateway with the new router (Ctrl-C stops)");
     const fs::path cfg = dir / "switchyard.yaml";
-    write_serve_config(cfg, a, router, tools, store);
+    write_serve_config(cfg, a, router, tools, store, evj);
     std::printf("$ switchyard task-api --db %s --port %d &\n$ switchyard serve --config %s\n", (dir / "tasks.db").c_str(), a.task_port, cfg.c_str());
     std::printf("then: curl -s http://127.0.0.1:%d/v1/agent/chat -H 'Content-Type: application/json' -d '{\"model\": \"router\", "
                 "\"messages\": [{\"role\": \"user\", \"content\": \"add a task to call the bank, high priority\"}]}'\n",
@@ -283,8 +289,8 @@ void add_demo(CLI::App & app) {
     c->add_option("--n", a->n, "Generated cloud-traffic requests")->capture_default_str()->check(CLI::Range((int64_t)50, (int64_t)1000000));
     c->add_option("--test-n", a->n_test, "Held-out requests to evaluate on")->capture_default_str()->check(CLI::Range((int64_t)10, (int64_t)100000));
     c->add_option("--preset", a->preset, "Router preset (switchyard train --preset)")->capture_default_str();
-    c->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str()->check(CLI::Range(1, 1000));
-    c->add_option("--lr", a->lr, "Learning rate")->capture_default_str();
+    c->add_option("--epochs", a->epochs, "Training epochs (default: the preset's recipe)")->check(CLI::Range(1, 1000));
+    c->add_option("--lr", a->lr, "Learning rate (default: the preset's recipe)");
     c->add_option("--seed", a->seed, "Seed of data, split and training")->capture_default_str();
     c->add_option("--threshold", a->threshold, "Router confidence threshold (default 0.8, the gateway's default)")->check(CLI::Range(0.0, 1.0));
     c->add_option("--cloud-model", a->cloud_model, "Cloud model the costs compare against")->capture_default_str();
