@@ -74,8 +74,8 @@ private:
     std::vector<std::vector<uint16_t>> k_, v_;
     std::vector<int32_t> seq_len_;
 
-    // Scratch, sized for n_batch tokens.
-    std::vector<float> x_, h_, q_, k_cur_, v_cur_, att_, gate_, up_, lora_tmp_, attn_scratch_;
+    // Scratch, sized for n_batch tokens; gate_/up_ hold one FFN slice of at most kFfnSlice tokens.
+    std::vector<float> x_, h_, q_, k_cur_, v_cur_, gate_, up_, lora_tmp_, attn_scratch_;
     std::vector<float> rope_cos_, rope_sin_;  // [n_batch][n_rot/2]
     std::vector<float> logits_, logits_rows_;
 };
