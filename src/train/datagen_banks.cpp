@@ -355,17 +355,15 @@ const Banks & train_banks() {
                         "get rid of item {id}", "clear task {id} from the list", "dump #{id}",
                         "delete todo {id}", "could you delete number {id}", "remove the task with id {id}",
                         "#{id} can go, delete it"});
-        more(k.search, {"search my tasks for anything about {q}", "find my tasks on {q}",
-                        "is there anything about {q} on my list?", "do I have a task for {q}?",
-                        "any todos mentioning {q}?", "look through my tasks for {q}",
+        more(k.search, {"search for anything about {q}", "find my tasks on {q}", "is there anything about {q}?",
+                        "do I have a task for {q}?", "any todos mentioning {q}?", "look through my tasks for {q}",
                         "search my tasks for {q}", "find todos with {q}", "what tasks do I have about {q}?",
                         "lookup {q}", "can you find {q}", "any tasks on {q}?", "show me tasks about {q}",
-                        "find todo items about {q}", "query {q}", "search: {q}", "which todos are about {q}?",
-                        "find every task about {q}", "do I have any {q} tasks?", "tasks about {q}?",
+                        "find items about {q}", "query {q}", "search: {q}", "which todos are about {q}?",
+                        "find everything about {q}", "do I have any {q} tasks?", "tasks about {q}?",
                         "find {q} in my todo list", "search {q} in my tasks", "is {q} on my list?",
                         "anything about {q} in my tasks?", "check my list for {q}", "scan my todos for {q}",
-                        "hunt for {q} in the list", "grep my tasks for {q}", "search my todo list for {q}",
-                        "search the list for {q}", "look for {q} among my todos"});
+                        "hunt for {q} in the list", "grep my tasks for {q}"});
         more(k.small_talk, {"good night", "thx", "thank you very much", "hiya", "howdy partner", "what's your name?",
                             "can you help me?", "how does this work?", "sup", "greetings", "ok cool", "alright",
                             "never mind", "that's it for now", "love it", "you rock", "well done",
@@ -386,15 +384,7 @@ const Banks & train_banks() {
                               "shuffle my playlist", "how far is the moon?"});
         more(k.topic_frames, {"what can you tell me about {topic}?", "teach me {topic}", "describe {topic}",
                               "I'd love to hear about {topic}", "any fun facts on {topic}?", "explain {topic} to me",
-                              "how does {topic} work?",
-                              // "about X" without a task word is small talk: balances the "tasks about {q}"
-                              // search phrasings so that "about" alone is no search cue.
-                              "I'm wondering about {topic}", "I've been reading about {topic}",
-                              "is there anything interesting about {topic}?", "anything cool about {topic}?",
-                              "I keep thinking about {topic}", "can you talk to me about {topic}?",
-                              "I'd like to know more about {topic}", "what's so special about {topic}?",
-                              "do you know anything about {topic}?", "I'm interested in {topic}",
-                              "let's chat about {topic}", "I have a question about {topic}"});
+                              "how does {topic} work?"});
         more(k.follow_priority, {"bump it to {p} priority", "{p} priority please", "make that one {p} priority",
                                  "set its priority to {p}"});
         more(k.follow_done, {"already done", "mark it done", "I did that already", "it's finished, tick it off",
