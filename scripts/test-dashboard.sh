@@ -35,31 +35,9 @@ export npm_config_cache="$work/npm-cache"
 "$bin" model init --preset tiny -o "$work/tiny.gguf" >/dev/null
 rm -f "$work/traces.db" "$work/traces.db-wal" "$work/traces.db-shm"
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-# start_server NAME ARGS... : starts `switchyard serve ARGS --port 0`, sets $url once it listens.
-start_server() {
-  local name=$1
-  shift
-  "$bin" serve "$@" --port 0 >"$work/$name.out" 2>"$work/$name.log" &
-  pids+=($!)
-  for _ in $(seq 1 300); do
-    if grep -q "listening on http://" "$work/$name.out" 2>/dev/null; then
-      url=$(grep -o "http://[^ ]*" "$work/$name.out" | head -1)
-      return 0
-    fi
-    if ! kill -0 "${pids[-1]}" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "test-dashboard: switchyard serve ($name) did not start:" >&2
-  cat "$work/$name.log" >&2
-  return 1
-}
+label=test-dashboard
+# shellcheck source=scripts/serve-util.sh
+source scripts/serve-util.sh  # the working directory is the repository root here
 
 start_server upstream -m "$work/tiny.gguf" -c 1024
 upstream_url=$url

@@ -3,6 +3,9 @@
 // the feedback round trip through POST /v1/feedback, bearer keys, tracing off, and dashboard.enabled false.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <fstream>
 
 #include "server/serve_util.h"
@@ -128,7 +131,13 @@ TEST(Dashboard, SummaryCountsRequests) {
     ASSERT_EQ(bad->status, 400);
     ASSERT_TRUE(c->Get("/v1/models"));  // not a model request: not counted
 
-    j = get_json(*c, "/admin/dashboard/summary");
+    // The server records a request after its response has gone out, so the client can be faster than the
+    // recorder: wait (bounded) until the last one is in.
+    for (int tries = 0; tries < 200; ++tries) {
+        j = get_json(*c, "/admin/dashboard/summary");
+        if (j["requests"]["total"] == 5) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     EXPECT_EQ(j["requests"]["total"], 5);
     EXPECT_EQ(j["requests"]["errors"], 1);
     EXPECT_EQ(j["requests"]["in_window"], 5);
