@@ -192,6 +192,21 @@ inline httplib::Result post_json(httplib::Client & c, const std::string & path, 
 }
 
 // SSE "data: ..." payloads in order; checks the framing (every event is one data line + blank line).
+// GET /metrics until its text holds `needle` (at most ~2 s): the server counts a request in its logger,
+// after the response has gone out, so a client can ask before the count is in.
+inline std::string metrics_with(httplib::Client & c, const std::string & needle) {
+    std::string body;
+    for (int tries = 0; tries < 200; ++tries) {
+        auto m = c.Get("/metrics");
+        if (m && m->status == 200) {
+            body = m->body;
+            if (body.find(needle) != std::string::npos) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return body;
+}
+
 inline std::vector<std::string> sse_data(const std::string & body) {
     std::vector<std::string> out;
     size_t i = 0;
