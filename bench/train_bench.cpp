@@ -1,8 +1,9 @@
-// Training throughput: LoRA (rank 16, all seven projections) on the SmolLM2-135M shape with a frozen f32
-// base, in training tokens/s, and the achieved FLOP/s against a measured f32 GEMM peak on this machine.
-// Also prints peak resident memory. Runs the frozen-base products both ways (f32 sgemm and bf16, see
-// train/gemm.h) in one process unless told one. Usage: train_bench [threads] [batch_tokens] [steps] [dtype]
-// [matmul: both|f32|bf16]
+// Training throughput: LoRA (rank 16, all seven projections) on the SmolLM2-135M shape with a frozen base
+// (f32 unless told another GGUF type), in training tokens/s, and the achieved FLOP/s against a measured f32
+// GEMM peak on this machine. Also prints peak resident memory. Runs the frozen-base products three ways in
+// one process unless told one (see train/gemm.h): f32 sgemm, bf16 converting W per call, and bf16 from the
+// packs the model keeps for the run. Usage: train_bench [threads] [batch_tokens] [steps] [dtype]
+// [matmul: all|f32|bf16|packed]
 #include <sys/resource.h>
 
 #include <chrono>
@@ -41,10 +42,19 @@ int main(int argc, char ** argv) {
     const int64_t batch_tokens = argc > 2 ? std::atoll(argv[2]) : 512;
     const int steps = argc > 3 ? std::atoi(argv[3]) : 3;
     const std::string dtype = argc > 4 ? argv[4] : "f32";
-    const std::string which = argc > 5 ? argv[5] : "both";
-    std::vector<train::FrozenMatmul> modes;
-    if (which == "both") modes = {train::FrozenMatmul::FrozenMatmul_f32, train::FrozenMatmul::FrozenMatmul_bf16};
-    else modes = {train::frozen_matmul_from_name(which)};
+    const std::string which = argc > 5 ? argv[5] : "all";
+    struct Mode {
+        train::FrozenMatmul matmul;
+        bool packed;
+        const char * name;
+    };
+    const Mode f32{train::FrozenMatmul::FrozenMatmul_f32, false, "f32"};
+    const Mode percall{train::FrozenMatmul::FrozenMatmul_bf16, false, "bf16"};
+    const Mode packed{train::FrozenMatmul::FrozenMatmul_bf16, true, "packed"};
+    std::vector<Mode> modes;
+    if (which == "all" || which == "both") modes = {f32, percall, packed};
+    else if (which == "packed") modes = {packed};
+    else modes = {train::frozen_matmul_from_name(which) == f32.matmul ? f32 : percall};
     train::gemm_set_threads(threads);
 
     const std::string path = (std::filesystem::temp_directory_path() / ("sy_train_bench_135m_" + dtype + ".gguf")).string();
@@ -90,24 +100,29 @@ int main(int argc, char ** argv) {
                 tm->n_trainable() / 1e6, threads, (long long)n, train::gemm_bf16_native() ? "avx512-bf16" : "none (rounded sgemm)");
     std::printf("measured GEMM peak (1536^3): f32 sgemm %.1f GFLOP/s, gemm_bf16 %.1f GFLOP/s; llama.cpp finetune "
                 "anchor: 89 tokens/s (full fine-tune F32); goal >= 267\n", peak, peak_bf16);
-    for (const auto mode : modes) {
-        train::set_frozen_matmul(mode);
+    for (const Mode & mode : modes) {
+        train::set_frozen_matmul(mode.matmul);
+        tm->set_pack_frozen(mode.packed);
         train::AdamW opt(tm->params(), train::AdamWParams{});
         auto step = [&] {
             tm->zero_grad();
             tm->forward_backward(b, 1.0f / (float)b.n_loss(), 0);
             opt.step(tm->params(), 1e-4f);
         };
-        step();  // warm-up
+        const auto tw = Clock::now();
+        step();  // warm-up (builds the packs in packed mode)
+        const double warm = seconds_since(tw);
         const auto t0 = Clock::now();
         for (int s = 0; s < steps; ++s) step();
         const double sec = seconds_since(t0) / steps;
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        std::printf("[%-4s] %.2f s/step, training tokens/s: %.1f, achieved %.1f GFLOP/s = %.0f%% of the f32 GEMM "
-                    "peak, peak RSS so far %.0f MiB\n",
-                    train::frozen_matmul_name(mode), sec, n / sec, flops / sec / 1e9, 100.0 * flops / sec / 1e9 / peak,
-                    ru.ru_maxrss / 1024.0);
+        std::printf("[%-6s] %.2f s/step, training tokens/s: %.1f, achieved %.1f GFLOP/s = %.0f%% of the f32 GEMM "
+                    "peak, peak RSS so far %.0f MiB",
+                    mode.name, sec, n / sec, flops / sec / 1e9, 100.0 * flops / sec / 1e9 / peak, ru.ru_maxrss / 1024.0);
+        if (mode.packed && tm->packed_bytes() > 0)
+            std::printf(" (packs %.0f MiB, first step incl. packing %.2f s)", tm->packed_bytes() / 1048576.0, warm);
+        std::printf("\n");
     }
     return 0;
 }

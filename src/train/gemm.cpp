@@ -1,24 +1,88 @@
-// OpenBLAS-backed GEMM and its scalar twin (see gemm.h).
+// OpenBLAS-backed GEMM and its scalar twin (see gemm.h). OpenBLAS itself runs single-threaded; a product
+// big enough to share is split into column (or row) blocks that the trainer's pool runs concurrently, so
+// one set of worker threads serves both these products and the bf16 kernel (OpenBLAS's own workers would
+// spin-yield between calls, competing with the pool's for the same cores).
 #include "train/gemm.h"
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "tensor/threadpool.h"
+#include "train/gemm_bf16_internal.h"
+
 namespace sy::train {
+namespace {
+
+int g_threads = 1;
+std::unique_ptr<ThreadPool> g_pool;
+std::atomic<bool> g_pool_busy{false};
+std::once_flag g_blas_once;
+
+void blas_single_threaded() {
+    std::call_once(g_blas_once, [] { openblas_set_num_threads(1); });
+}
+
+// Products below this many multiply-adds run on the calling thread (a pool dispatch costs a few µs).
+constexpr int64_t kSplitMacs = int64_t(1) << 20;
+
+inline void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float * a, int64_t lda,
+                 const float * b, int64_t ldb, float beta, float * c, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
+                (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+}
+
+inline void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double * a, int64_t lda,
+                 const double * b, int64_t ldb, double beta, double * c, int64_t ldc) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
+                (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+}
+
+// Splits C into one block of columns (or of rows, when C is taller than wide) per pool thread, on
+// multiples of 16; every element of C is computed by one single-threaded call, so the results depend on
+// the thread count only through the block edges (deterministic for a fixed count).
+template <typename T>
+void gemm_split(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda, const T * b,
+                int64_t ldb, T beta, T * c, int64_t ldc) {
+    blas_single_threaded();
+    detail::PoolLease lease;
+    ThreadPool & tp = lease.pool();
+    const int nth = tp.size();
+    if (nth == 1 || m * n * k < kSplitMacs) {
+        blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    const bool by_cols = n >= m;
+    const int64_t len = by_cols ? n : m, blocks = (len + 15) / 16;
+    const int64_t parts = std::min<int64_t>(nth, blocks);
+    tp.run([&](int ith, int) {
+        if (ith >= parts) return;
+        const int64_t s = blocks * ith / parts * 16, e = std::min(len, blocks * (ith + 1) / parts * 16);
+        if (s >= e) return;
+        if (by_cols)
+            blas(ta, tb, m, e - s, k, alpha, a, lda, tb ? b + s * ldb : b + s, ldb, beta, c + s, ldc);
+        else
+            blas(ta, tb, e - s, n, k, alpha, ta ? a + s : a + s * lda, lda, b, ldb, beta, c + s * ldc, ldc);
+    });
+}
+
+}  // namespace
 
 template <>
 void gemm<float>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float * a, int64_t lda,
                  const float * b, int64_t ldb, float beta, float * c, int64_t ldc) {
     if (m == 0 || n == 0) return;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
-                (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+    gemm_split<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 template <>
 void gemm<double>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double * a, int64_t lda,
                   const double * b, int64_t ldb, double beta, double * c, int64_t ldc) {
     if (m == 0 || n == 0) return;
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n,
-                (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
+    gemm_split<double>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 template <typename T>
@@ -42,17 +106,30 @@ template void gemm_ref<float>(bool, bool, int64_t, int64_t, int64_t, float, cons
 template void gemm_ref<double>(bool, bool, int64_t, int64_t, int64_t, double, const double *, int64_t, const double *,
                                int64_t, double, double *, int64_t);
 
-namespace {
-int g_threads = 1;
-}
-
 void gemm_set_threads(int n_threads) {
+    blas_single_threaded();
     g_threads = n_threads < 1 ? 1 : n_threads;
-    openblas_set_num_threads(g_threads);
 }
 
 namespace detail {
+
 int gemm_thread_count() { return g_threads; }
+
+PoolLease::PoolLease() {
+    static ThreadPool inline_pool(1);
+    if (g_pool_busy.exchange(true, std::memory_order_acquire)) {
+        pool_ = &inline_pool;  // another thread (or an enclosing job) holds the pool: run here
+        return;
+    }
+    held_ = true;
+    if (!g_pool || g_pool->size() != g_threads) g_pool = std::make_unique<ThreadPool>(g_threads);
+    pool_ = g_pool.get();
+}
+
+PoolLease::~PoolLease() {
+    if (held_) g_pool_busy.store(false, std::memory_order_release);
+}
+
 }  // namespace detail
 
 }  // namespace sy::train

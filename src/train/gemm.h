@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace sy::train {
@@ -20,8 +22,10 @@ template <typename T>
 void gemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda,
               const T * b, int64_t ldb, T beta, T * c, int64_t ldc);
 
-// Threads OpenBLAS may use for one call (process-wide setting of the BLAS library; set once at start-up
-// of a training run). Results are deterministic for a fixed thread count.
+// Threads one product may use (process-wide; set once at start-up of a training run): the trainer's own
+// pool runs gemm's column/row blocks (OpenBLAS single-threaded inside each) and the bf16 kernel. A product
+// called while another thread is using the pool runs single-threaded. Results are deterministic for a
+// fixed thread count.
 void gemm_set_threads(int n_threads);
 
 // ---- bf16 products with a frozen base (gemm_bf16.cpp, kernel in gemm_bf16_avx512.cpp) -------------------
@@ -33,6 +37,39 @@ void gemm_set_threads(int n_threads);
 void gemm_bf16(bool trans_b, int64_t m, int64_t n, int64_t k, const float * a, int64_t lda, const float * b,
                int64_t ldb, float beta, float * c, int64_t ldc);
 bool gemm_bf16_native();  // the AVX-512 BF16 kernel is in use (CPU has it and SWITCHYARD_ISA allows it)
+
+// A frozen weight W [n_out][n_in] converted once to bf16 and kept for a whole run, in the two layouts the
+// kernel reads: for the forward y = x · Wᵀ (columns = W's rows, pairs along n_in) and for the backward
+// dx += dy · W (columns = W's columns, pairs of W's rows). Products round x / dy to bf16 and accumulate in
+// f32, bit for bit what gemm_bf16 gives on the same W, without converting W on every call. Needs
+// gemm_bf16_native() (pack() throws sy::Error otherwise). Size: about 2 × n_out × n_in × 2 bytes.
+class PackedBf16 {
+public:
+    // rows(r0, r1, out) writes W's rows [r0, r1) in f32 to out ([r1 - r0][n_in]); it is called from several
+    // threads at once for disjoint ranges (a dequantizer, or a copy of an f32 W). Threads: gemm_set_threads'.
+    using RowSource = std::function<void(int64_t r0, int64_t r1, float * out)>;
+    static std::unique_ptr<PackedBf16> pack(int64_t n_out, int64_t n_in, const RowSource & rows);
+
+    int64_t n_out() const { return n_out_; }
+    int64_t n_in() const { return n_in_; }
+    size_t bytes() const { return (fwd_size_ + bwd_size_) * sizeof(uint32_t); }
+
+    // y[m][n_out] (row stride ldy) = x · Wᵀ (overwrite); x [m][n_in] with row stride ldx.
+    void forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy) const;
+    // dx[m][n_in] (row stride lddx) += dy · W; dy [m][n_out] with row stride lddy.
+    void backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx) const;
+
+    ~PackedBf16();
+    PackedBf16(const PackedBf16 &) = delete;
+    PackedBf16 & operator=(const PackedBf16 &) = delete;
+
+private:
+    PackedBf16() = default;
+    int64_t n_out_ = 0, n_in_ = 0;
+    size_t fwd_size_ = 0, bwd_size_ = 0;  // uint32 pairs
+    uint32_t * fwd_ = nullptr;             // 64-byte aligned
+    uint32_t * bwd_ = nullptr;
+};
 
 // How the float trainer multiplies by frozen base weights (LoRA): f32 sgemm, or gemm_bf16. Process-wide;
 // the default is SY_TRAIN_MATMUL=bf16|f32 when set (anything else is an sy::Error), else bf16 when

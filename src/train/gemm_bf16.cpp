@@ -3,6 +3,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
+#include <new>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -19,13 +21,6 @@ namespace sy::train {
 namespace {
 
 using namespace detail;
-
-ThreadPool & pool() {
-    static std::unique_ptr<ThreadPool> p;
-    const int n = gemm_thread_count();
-    if (!p || p->size() != n) p = std::make_unique<ThreadPool>(n);
-    return *p;
-}
 
 inline float round_bf16(float x) { return bf16_to_fp32(fp32_to_bf16(x)); }
 
@@ -74,7 +69,8 @@ void gemm_bf16(bool trans_b, int64_t m, int64_t n, int64_t k, const float * a, i
     const int64_t k2 = (k + 1) / 2, mb = (m + kBf16Mr - 1) / kBf16Mr;
     g_apack.resize((size_t)(mb * kBf16Mr * k2));
     uint32_t * apack = g_apack.data();
-    ThreadPool & tp = pool();
+    PoolLease lease;
+    ThreadPool & tp = lease.pool();
     tp.parallel_for(mb, [&](int64_t b0, int64_t b1, int) {
         bf16_pack_a_avx512(a, lda, m, k, b0 * kBf16Mr, b1 * kBf16Mr, apack);
     });
@@ -82,6 +78,88 @@ void gemm_bf16(bool trans_b, int64_t m, int64_t n, int64_t k, const float * a, i
     tp.parallel_for(panels, [&](int64_t p0, int64_t p1, int) {
         bf16_gemm_cols_avx512(apack, m, k, trans_b, b, ldb, p0 * kBf16Nr, std::min(n, p1 * kBf16Nr), beta, c, ldc);
     });
+}
+
+namespace {
+
+// C = A · B + beta · C over whole-panel packed B (n columns, k2 pairs): A converted once, then work units
+// of (row chunk, panel) claimed from a shared counter so a descheduled thread on a shared machine holds up
+// nobody (every C element is computed by one unit in a fixed order: results do not depend on scheduling).
+void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint32_t * bpack, int64_t n, float beta,
+                 float * c, int64_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    const int64_t k2 = (k + 1) / 2, mb = (m + kBf16Mr - 1) / kBf16Mr, panels = (n + kBf16Nr - 1) / kBf16Nr;
+    g_apack.resize((size_t)(mb * kBf16Mr * k2));
+    uint32_t * apack = g_apack.data();
+    PoolLease lease;
+    ThreadPool & tp = lease.pool();
+    tp.parallel_for(mb, [&](int64_t b0, int64_t b1, int) {
+        bf16_pack_a_avx512(a, lda, m, k, b0 * kBf16Mr, b1 * kBf16Mr, apack);
+    });
+    // Few panels (a narrow W): split the rows too, so every thread gets several units.
+    const int64_t want = 4 * (int64_t)tp.size();
+    const int64_t chunks = panels >= want ? 1 : std::min(mb, (want + panels - 1) / panels);
+    const int64_t rows_per = ((mb + chunks - 1) / chunks) * kBf16Mr, units = panels * chunks;
+    std::atomic<int64_t> next{0};
+    tp.run([&](int, int) {
+        for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
+            const int64_t q = u % panels, i0 = (u / panels) * rows_per;
+            if (i0 < m)
+                bf16_gemm_packed_avx512(apack, i0, std::min(m, i0 + rows_per), k2, bpack, n, q, q + 1, beta, c, ldc);
+        }
+    });
+}
+
+uint32_t * alloc_pairs(size_t n) {
+    return static_cast<uint32_t *>(::operator new[](n * sizeof(uint32_t), std::align_val_t(64)));
+}
+
+}  // namespace
+
+std::unique_ptr<PackedBf16> PackedBf16::pack(int64_t n_out, int64_t n_in, const RowSource & rows) {
+    if (!gemm_bf16_native())
+        throw Error(ErrorKind::ErrorKind_unsupported,
+                    "bf16 weight packs need the AVX-512 BF16 kernel (CPU or SWITCHYARD_ISA)");
+    SY_ASSERT(n_out > 0 && n_in > 0);
+    std::unique_ptr<PackedBf16> w(new PackedBf16());
+    w->n_out_ = n_out;
+    w->n_in_ = n_in;
+    const int64_t fwd_panels = (n_out + kBf16Nr - 1) / kBf16Nr, bwd_panels = (n_in + kBf16Nr - 1) / kBf16Nr;
+    const int64_t k2_in = (n_in + 1) / 2, k2_out = (n_out + 1) / 2;
+    w->fwd_size_ = (size_t)(fwd_panels * k2_in * kBf16Nr);
+    w->bwd_size_ = (size_t)(bwd_panels * k2_out * kBf16Nr);
+    w->fwd_ = alloc_pairs(w->fwd_size_);
+    w->bwd_ = alloc_pairs(w->bwd_size_);
+    // The last forward panel's columns past n_out are never written by a row: zeros.
+    std::fill(w->fwd_ + (fwd_panels - 1) * k2_in * kBf16Nr, w->fwd_ + w->fwd_size_, 0u);
+    // Tiles of whole forward panels (an even row count, so the backward's row pairs never straddle two).
+    const int64_t tile = kBf16Nr * std::max<int64_t>(1, (int64_t(1) << 18) / (kBf16Nr * n_in));
+    const int64_t tiles = (n_out + tile - 1) / tile;
+    std::atomic<int64_t> next{0};
+    PoolLease lease;
+    lease.pool().run([&](int, int) {
+        std::vector<float> buf((size_t)(std::min(tile, n_out) * n_in));
+        for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tiles;) {
+            const int64_t r0 = t * tile, r1 = std::min(n_out, r0 + tile);
+            rows(r0, r1, buf.data());
+            bf16_pack_w_fwd_avx512(buf.data(), n_in, r0, r1, n_in, w->fwd_);
+            bf16_pack_w_bwd_avx512(buf.data(), n_in, r0, r1, n_out, n_in, w->bwd_);
+        }
+    });
+    return w;
+}
+
+PackedBf16::~PackedBf16() {
+    ::operator delete[](fwd_, std::align_val_t(64));
+    ::operator delete[](bwd_, std::align_val_t(64));
+}
+
+void PackedBf16::forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy) const {
+    gemm_packed(m, n_in_, x, ldx, fwd_, n_out_, 0.0f, y, ldy);
+}
+
+void PackedBf16::backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx) const {
+    gemm_packed(m, n_out_, dy, lddy, bwd_, n_in_, 1.0f, dx, lddx);
 }
 
 namespace {

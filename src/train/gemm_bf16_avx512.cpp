@@ -101,6 +101,23 @@ inline void micro(const uint32_t * ap, int64_t lda2, const uint32_t * bp, int64_
     }
 }
 
+// C[i0:i1, j:j+cols) (+)= A rows [i0, i1) · one B block of np pairs × kBf16Nr columns (at bp, pair stride
+// kBf16Nr); A pairs from ap (row stride lda2, already offset to the block's first pair).
+void block_rows(const uint32_t * ap, int64_t lda2, int64_t i0, int64_t i1, const uint32_t * bp, int64_t np,
+                int64_t cols, float * c, int64_t ldc, bool add) {
+    __mmask16 mask[kNv];
+    for (int v = 0; v < kNv; ++v) {
+        const int64_t n = std::clamp<int64_t>(cols - v * 16, 0, 16);
+        mask[v] = (__mmask16)((1u << n) - 1);
+    }
+    const bool full_cols = cols == kBf16Nr;
+    for (int64_t i = i0; i < i1; i += kBf16Mr) {
+        const int64_t rows = std::min(kBf16Mr, i1 - i);
+        if (full_cols && rows == kBf16Mr) micro<true>(ap + i * lda2, lda2, bp, np, c + i * ldc, ldc, rows, mask, add);
+        else micro<false>(ap + i * lda2, lda2, bp, np, c + i * ldc, ldc, rows, mask, add);
+    }
+}
+
 thread_local std::vector<uint32_t> t_panel;
 
 }  // namespace
@@ -126,19 +143,38 @@ void bf16_gemm_cols_avx512(const uint32_t * apack, int64_t m, int64_t k, bool tr
             const int64_t cols = std::min(kBf16Nr, j1 - j);
             if (trans_b) pack_b_cols(b, ldb, k, p0, np, j, cols, panel);
             else pack_b_rows(b, ldb, k, p0, np, j, cols, panel);
-            __mmask16 mask[kNv];
-            for (int v = 0; v < kNv; ++v) {
-                const int64_t n = std::clamp<int64_t>(cols - v * 16, 0, 16);
-                mask[v] = (__mmask16)((1u << n) - 1);
-            }
-            const bool full_cols = cols == kBf16Nr;
-            for (int64_t i = 0; i < m; i += kBf16Mr) {
-                const uint32_t * ap = apack + i * k2 + p0;
-                const int64_t rows = std::min(kBf16Mr, m - i);
-                if (full_cols && rows == kBf16Mr) micro<true>(ap, k2, panel, np, c + i * ldc + j, ldc, rows, mask, add);
-                else micro<false>(ap, k2, panel, np, c + i * ldc + j, ldc, rows, mask, add);
-            }
+            block_rows(apack + p0, k2, 0, m, panel, np, cols, c + j, ldc, add);
         }
+    }
+}
+
+void bf16_gemm_packed_avx512(const uint32_t * apack, int64_t i0, int64_t i1, int64_t k2, const uint32_t * bpack,
+                             int64_t n, int64_t q0, int64_t q1, float beta, float * c, int64_t ldc) {
+    for (int64_t p0 = 0; p0 < k2; p0 += kBf16Kc) {
+        const int64_t np = std::min(kBf16Kc, k2 - p0);
+        const bool add = p0 > 0 || beta != 0.0f;
+        for (int64_t q = q0; q < q1; ++q) {
+            const int64_t j = q * kBf16Nr;
+            block_rows(apack + p0, k2, i0, i1, bpack + (q * k2 + p0) * kBf16Nr, np, std::min(kBf16Nr, n - j), c + j,
+                       ldc, add);
+        }
+    }
+}
+
+void bf16_pack_w_fwd_avx512(const float * rows, int64_t ld, int64_t r0, int64_t r1, int64_t n_in, uint32_t * fwd) {
+    const int64_t k2 = (n_in + 1) / 2;
+    for (int64_t r = r0; r < r1; ++r)
+        row_pairs(rows + (r - r0) * ld, n_in, k2, fwd + (r / kBf16Nr) * k2 * kBf16Nr + r % kBf16Nr, kBf16Nr);
+}
+
+void bf16_pack_w_bwd_avx512(const float * rows, int64_t ld, int64_t r0, int64_t r1, int64_t n_out, int64_t n_in,
+                            uint32_t * bwd) {
+    const int64_t k2 = (n_out + 1) / 2, panels = (n_in + kBf16Nr - 1) / kBf16Nr;
+    // pack_b_rows over B = these rows (k = r1 - r0 of them), one panel of columns at a time.
+    for (int64_t q = 0; q < panels; ++q) {
+        const int64_t j = q * kBf16Nr;
+        pack_b_rows(rows, ld, r1 - r0, 0, (r1 - r0 + 1) / 2, j, std::min(kBf16Nr, n_in - j),
+                    bwd + (q * k2 + r0 / 2) * kBf16Nr);
     }
 }
 

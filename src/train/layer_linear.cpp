@@ -6,8 +6,9 @@
 // The forward overwrites y and lora_h; the backward accumulates (+=) into dx and every parameter gradient.
 // A frozen W of any GGUF type is dequantized kTileBytes at a time (rows r0..r1) and multiplied tile by
 // tile, so a quantized base is never held whole in f32; an f32 base is used in place. With frozen_matmul()
-// = bf16 (gemm.h) the float path multiplies by the frozen W in bf16 (f32 accumulation); LoRA's A and B and
-// a trainable W stay in T.
+// = bf16 (gemm.h) the float path multiplies by the frozen W in bf16 (f32 accumulation), from the W the
+// model keeps packed in bf16 for the run (LinearParams::packed) when it has one, else converting the tiles
+// per call; LoRA's A and B and a trainable W stay in T.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -60,7 +61,8 @@ void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T 
         if constexpr (std::is_same_v<T, float>) {
             SY_ASSERT(p.frozen->n_in == p.n_in && p.frozen->n_out == p.n_out);
             const bool bf16 = frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16;
-            for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
+            if (bf16 && p.packed) p.packed->forward(n, x, p.n_in, y, p.n_out);
+            else for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
                 if (bf16) gemm_bf16(true, n, r1 - r0, p.n_in, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
                 else gemm<float>(false, true, n, r1 - r0, p.n_in, 1.0f, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
             });
@@ -93,7 +95,8 @@ void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, c
         if (p.frozen) {
             if constexpr (std::is_same_v<T, float>) {
                 const bool bf16 = frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16;
-                for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
+                if (bf16 && p.packed) p.packed->backward(n, dy, p.n_out, dx, p.n_in);
+                else for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
                     if (bf16)
                         gemm_bf16(false, n, p.n_in, r1 - r0, dy + r0, p.n_out, rows, p.n_in, 1.0f, dx, p.n_in);
                     else

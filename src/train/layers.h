@@ -17,6 +17,8 @@
 
 namespace sy::train {
 
+class PackedBf16;  // gemm.h
+
 // A contiguous run of tokens of one example inside a packed batch. Attention never crosses segments
 // (sequence packing without cross-example attention); positions restart at 0 in each segment.
 struct Segment {
@@ -51,6 +53,7 @@ struct LinearParams {
     int64_t n_in = 0, n_out = 0;
     const T * w = nullptr;                // [n_out][n_in] or null when `frozen` is set
     const WeightView * frozen = nullptr;  // float only
+    const PackedBf16 * packed = nullptr;  // float only: `frozen` kept in bf16 (gemm.h), used when set
     const T * bias = nullptr;             // [n_out] or null
     int32_t rank = 0;                     // 0: no LoRA
     const T * a = nullptr;                // [rank][n_in]

@@ -1,6 +1,7 @@
 // Building a TrainModel: from-scratch initialisation, full copies of a model, and LoRA over a frozen base.
 #include "train/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -247,6 +248,55 @@ std::unique_ptr<TrainModel> TrainModel::lora(const engine::Model & base, const L
         }
     }
     return m;
+}
+
+void TrainModel::set_pack_frozen(bool on) {
+    pack_frozen_ = on;
+    if (on) return;
+    for (TrainLayer & L : layers_)
+        for (MatRef & m : L.mats) m.packed.reset();
+    output_.packed.reset();
+    token_embd_.packed.reset();
+    packs_built_ = false;
+}
+
+size_t TrainModel::packed_bytes() const {
+    // Shared packs (a tied head) count once.
+    std::vector<const PackedBf16 *> seen;
+    size_t n = 0;
+    auto add = [&](const MatRef & m) {
+        if (!m.packed || std::find(seen.begin(), seen.end(), m.packed.get()) != seen.end()) return;
+        seen.push_back(m.packed.get());
+        n += m.packed->bytes();
+    };
+    for (const TrainLayer & L : layers_)
+        for (const MatRef & m : L.mats) add(m);
+    add(output_);
+    return n;
+}
+
+void TrainModel::ensure_packed() {
+    if (packs_built_ || !pack_frozen_ || !gemm_bf16_native()) return;
+    // One pack per distinct frozen tensor (a tied head shares the embedding's data).
+    std::vector<std::pair<const uint8_t *, std::shared_ptr<const PackedBf16>>> done;
+    auto pack = [&](MatRef & m) {
+        if (m.param || m.packed) return;
+        for (const auto & d : done)
+            if (d.first == m.view.data) {
+                m.packed = d.second;
+                return;
+            }
+        const WeightView v = m.view;
+        m.packed = PackedBf16::pack(v.n_out, v.n_in, [v](int64_t r0, int64_t r1, float * out) {
+            for (int64_t r = r0; r < r1; ++r)
+                dequantize_row(v.type, v.data + (size_t)r * v.row_stride, out + (r - r0) * v.n_in, v.n_in);
+        });
+        done.emplace_back(v.data, m.packed);
+    };
+    for (TrainLayer & L : layers_)
+        for (MatRef & m : L.mats) pack(m);
+    pack(output_);
+    packs_built_ = true;
 }
 
 }  // namespace sy::train

@@ -2,8 +2,9 @@
 // backward passes over a packed batch (layers.h). Three ways to build one:
 //   - create():   from scratch, every weight an f32 parameter (random init), for router presets;
 //   - full():     every weight of an existing model copied to f32 parameters (full fine-tune);
-//   - lora():     a frozen base of any GGUF type (zero-copy views, dequantized tile by tile) plus trainable
-//                 LoRA pairs on a chosen subset of q, k, v, o, gate, up, down.
+//   - lora():     a frozen base of any GGUF type (zero-copy views, dequantized tile by tile, or kept in bf16
+//                 packs for bf16 products) plus trainable LoRA pairs on a chosen subset of q, k, v, o,
+//                 gate, up, down.
 // Tensors keep their GGUF names and ne order (ne0 = row length), so saving is a straight copy.
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include "engine/lora.h"
 #include "engine/model.h"
+#include "train/gemm.h"
 #include "train/layers.h"
 
 namespace sy::train {
@@ -33,6 +35,7 @@ struct Param {
 struct MatRef {
     WeightView view;      // always valid (points into param->w when trainable)
     Param * param = nullptr;
+    std::shared_ptr<const PackedBf16> packed;  // frozen only: view kept in bf16 (built on first bf16 use)
 };
 
 // A vector (norm weight or bias): trainable, or frozen f32 owned elsewhere.
@@ -91,6 +94,13 @@ public:
     const VecRef & output_norm() const { return output_norm_; }
     const std::vector<TrainLayer> & layers() const { return layers_; }
 
+    // Frozen weights (LoRA bases) are converted once to bf16 packs (gemm.h PackedBf16, ~4 bytes per weight
+    // for the two layouts, a quantized base dequantized tile by tile into them) on the first forward that
+    // multiplies in bf16 (frozen_matmul() = bf16 with the native kernel), and used for the rest of the run.
+    // Off: no packs (freed), every product converts its tiles per call. On by default.
+    void set_pack_frozen(bool on);
+    size_t packed_bytes() const;  // bytes held by the packs (0 before the first bf16 forward)
+
     // Forward and backward over the batch: gradients accumulate (+=) into every Param::g, the loss rows are
     // weighted by loss_weight (1 / total loss tokens of the optimizer step). Returns Σ weighted loss.
     // `dropout_seed` varies the LoRA dropout masks per micro-batch.
@@ -107,6 +117,7 @@ private:
                std::vector<float> * logits_out);
     Param * add_param(std::string name, std::vector<int64_t> ne, bool decay);
     void set_rope_factors(const engine::Model & base);
+    void ensure_packed();
 
     engine::HParams hp_;
     const engine::ArchTraits * traits_ = nullptr;
@@ -119,6 +130,7 @@ private:
     std::vector<TrainLayer> layers_;
     std::vector<float> rope_freqs_;
     std::unique_ptr<Acts> acts_;
+    bool pack_frozen_ = true, packs_built_ = false;
 
 public:
     ~TrainModel();

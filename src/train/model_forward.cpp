@@ -71,6 +71,8 @@ double TrainModel::run(const Batch & b, bool backward, bool all_logits, float lo
     const AttnShape shape{hp.n_head, hp.n_head_kv, hp.head_dim};
     const RopeMode rope_mode = traits_->rope_mode;
     const bool use_dropout = backward && lora_cfg_.rank > 0 && lora_cfg_.dropout > 0.0f;
+    const bool use_packs = pack_frozen_ && frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16 && gemm_bf16_native();
+    if (use_packs) ensure_packed();
 
     auto lin = [&](const MatRef & m, const VecRef * bias, const TrainLayer * L, int pi, int il) {
         LinearParams<float> p;
@@ -78,6 +80,7 @@ double TrainModel::run(const Batch & b, bool backward, bool all_logits, float lo
         p.n_out = m.view.n_out;
         if (m.param) p.w = m.param->w.data();
         else p.frozen = &m.view;  // an f32 base is used in place; bf16 products when frozen_matmul() says so
+        if (!m.param && use_packs) p.packed = m.packed.get();
         p.bias = bias ? bias->data : nullptr;
         if (L && L->lora_a[pi]) {
             p.rank = lora_cfg_.rank;
