@@ -41,9 +41,11 @@ inline void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha
                 (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
-// Splits C into one block of columns (or of rows, when C is taller than wide) per pool thread, on
-// multiples of 16; every element of C is computed by one single-threaded call, so the results depend on
-// the thread count only through the block edges (deterministic for a fixed count).
+// Splits C into blocks of columns (or of rows, when C is taller than wide) on multiples of 16, a few per
+// pool thread, claimed from a shared counter: a worker that is still waking up (it parks after a short
+// spin, e.g. during a single-threaded layer) joins late instead of leaving its fixed half to the caller.
+// Every element of C is computed by one single-threaded call over the whole k, so the results do not
+// depend on which thread ran a block (deterministic for a fixed thread count).
 template <typename T>
 void gemm_split(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda, const T * b,
                 int64_t ldb, T beta, T * c, int64_t ldc) {
@@ -57,15 +59,18 @@ void gemm_split(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, cons
     }
     const bool by_cols = n >= m;
     const int64_t len = by_cols ? n : m, blocks = (len + 15) / 16;
-    const int64_t parts = std::min<int64_t>(nth, blocks);
-    tp.run([&](int ith, int) {
-        if (ith >= parts) return;
-        const int64_t s = blocks * ith / parts * 16, e = std::min(len, blocks * (ith + 1) / parts * 16);
-        if (s >= e) return;
-        if (by_cols)
-            blas(ta, tb, m, e - s, k, alpha, a, lda, tb ? b + s * ldb : b + s, ldb, beta, c + s, ldc);
-        else
-            blas(ta, tb, e - s, n, k, alpha, ta ? a + s : a + s * lda, lda, b, ldb, beta, c + s * ldc, ldc);
+    // About kSplitMacs / 2 multiply-adds per part, at most 4 parts per thread.
+    const int64_t parts = std::clamp<int64_t>(m * n * k / (kSplitMacs / 2), 1, std::min<int64_t>(blocks, 4 * nth));
+    std::atomic<int64_t> next{0};
+    tp.run([&](int, int) {
+        for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+            const int64_t s = blocks * i / parts * 16, e = std::min(len, blocks * (i + 1) / parts * 16);
+            if (s >= e) continue;
+            if (by_cols)
+                blas(ta, tb, m, e - s, k, alpha, a, lda, tb ? b + s * ldb : b + s, ldb, beta, c + s, ldc);
+            else
+                blas(ta, tb, e - s, n, k, alpha, ta ? a + s : a + s * lda, lda, b, ldb, beta, c + s * ldc, ldc);
+        }
     });
 }
 
