@@ -38,6 +38,17 @@ void gemm_bf16(bool trans_b, int64_t m, int64_t n, int64_t k, const float * a, i
                int64_t ldb, float beta, float * c, int64_t ldc);
 bool gemm_bf16_native();  // the AVX-512 BF16 kernel is in use (CPU has it and SWITCHYARD_ISA allows it)
 
+// An f32 low-rank term that PackedBf16's products add to their result: C += h · e with h [m][rank] (row
+// stride ldh) and e [rank][n] (row stride lde), n the product's columns; LoRA's x · Aᵀ · Bᵀ in the
+// forward (e = scale · Bᵀ) and dh · A in the backward, fused so C is written once.
+struct LowRankTerm {
+    const float * h = nullptr;
+    int64_t ldh = 0;
+    const float * e = nullptr;
+    int64_t lde = 0;
+    int64_t rank = 0;
+};
+
 // A frozen weight W [n_out][n_in] converted once to bf16 and kept for a whole run, in the two layouts the
 // kernel reads: for the forward y = x · Wᵀ (columns = W's rows, pairs along n_in) and for the backward
 // dx += dy · W (columns = W's columns, pairs of W's rows). Products round x / dy to bf16 and accumulate in
@@ -54,10 +65,12 @@ public:
     int64_t n_in() const { return n_in_; }
     size_t bytes() const { return (fwd_size_ + bwd_size_) * sizeof(uint32_t); }
 
-    // y[m][n_out] (row stride ldy) = x · Wᵀ (overwrite); x [m][n_in] with row stride ldx.
-    void forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy) const;
-    // dx[m][n_in] (row stride lddx) += dy · W; dy [m][n_out] with row stride lddy.
-    void backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx) const;
+    // y[m][n_out] (row stride ldy) = x · Wᵀ (+ lr) (overwrite); x [m][n_in] with row stride ldx.
+    void forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy,
+                 const LowRankTerm * lr = nullptr) const;
+    // dx[m][n_in] (row stride lddx) += dy · W (+ lr); dy [m][n_out] with row stride lddy.
+    void backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx,
+                  const LowRankTerm * lr = nullptr) const;
 
     ~PackedBf16();
     PackedBf16(const PackedBf16 &) = delete;

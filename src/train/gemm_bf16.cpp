@@ -86,7 +86,7 @@ namespace {
 // of (row chunk, panel) claimed from a shared counter so a descheduled thread on a shared machine holds up
 // nobody (every C element is computed by one unit in a fixed order: results do not depend on scheduling).
 void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint32_t * bpack, int64_t n, float beta,
-                 float * c, int64_t ldc) {
+                 float * c, int64_t ldc, const LowRankTerm * lr) {
     if (m <= 0 || n <= 0) return;
     const int64_t k2 = (k + 1) / 2, mb = (m + kBf16Mr - 1) / kBf16Mr, panels = (n + kBf16Nr - 1) / kBf16Nr;
     g_apack.resize((size_t)(mb * kBf16Mr * k2));
@@ -105,7 +105,8 @@ void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint3
         for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
             const int64_t q = u % panels, i0 = (u / panels) * rows_per;
             if (i0 < m)
-                bf16_gemm_packed_avx512(apack, i0, std::min(m, i0 + rows_per), k2, bpack, n, q, q + 1, beta, c, ldc);
+                bf16_gemm_packed_avx512(apack, i0, std::min(m, i0 + rows_per), k2, bpack, n, q, q + 1, beta, c, ldc,
+                                        lr && lr->rank > 0 ? lr : nullptr);
         }
     });
 }
@@ -154,12 +155,14 @@ PackedBf16::~PackedBf16() {
     ::operator delete[](bwd_, std::align_val_t(64));
 }
 
-void PackedBf16::forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy) const {
-    gemm_packed(m, n_in_, x, ldx, fwd_, n_out_, 0.0f, y, ldy);
+void PackedBf16::forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy,
+                         const LowRankTerm * lr) const {
+    gemm_packed(m, n_in_, x, ldx, fwd_, n_out_, 0.0f, y, ldy, lr);
 }
 
-void PackedBf16::backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx) const {
-    gemm_packed(m, n_out_, dy, lddy, bwd_, n_in_, 1.0f, dx, lddx);
+void PackedBf16::backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx,
+                          const LowRankTerm * lr) const {
+    gemm_packed(m, n_out_, dy, lddy, bwd_, n_in_, 1.0f, dx, lddx, lr);
 }
 
 namespace {

@@ -65,10 +65,19 @@ void pack_b_cols(const float * b, int64_t ldb, int64_t k, int64_t p0, int64_t np
     }
 }
 
-// acc[r][v] over np pairs, then C (+)= acc for `rows` rows and the columns in the masks.
+// An f32 low-rank term for one micro-tile: C[r][j] += Σ_q h[r][q] · e[q][j] (h rows past the tile's valid
+// rows point at zeros).
+struct TileLowRank {
+    const float * h[kBf16Mr];
+    const float * e;  // offset to the tile's first column
+    int64_t lde, rank;
+};
+
+// acc[r][v] over np pairs (plus the low-rank term when lr is set), then C (+)= acc for `rows` rows and the
+// columns in the masks.
 template <bool Full>
 inline void micro(const uint32_t * ap, int64_t lda2, const uint32_t * bp, int64_t np, float * c, int64_t ldc, int64_t rows,
-                  const __mmask16 * mask, bool add) {
+                  const __mmask16 * mask, bool add, const TileLowRank * lr) {
     __m512 acc[kBf16Mr][kNv];
 #pragma GCC unroll 8
     for (int r = 0; r < kBf16Mr; ++r)
@@ -83,6 +92,21 @@ inline void micro(const uint32_t * ap, int64_t lda2, const uint32_t * bp, int64_
             const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[r * lda2 + p]);
 #pragma GCC unroll 3
             for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+        }
+    }
+    if (lr) {
+        for (int64_t q = 0; q < lr->rank; ++q) {
+            __m512 ev[kNv];
+            const float * eq = lr->e + q * lr->lde;
+#pragma GCC unroll 3
+            for (int v = 0; v < kNv; ++v)
+                ev[v] = Full ? _mm512_loadu_ps(eq + v * 16) : _mm512_maskz_loadu_ps(mask[v], eq + v * 16);
+#pragma GCC unroll 8
+            for (int r = 0; r < kBf16Mr; ++r) {
+                const __m512 hv = _mm512_set1_ps(lr->h[r][q]);
+#pragma GCC unroll 3
+                for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(hv, ev[v], acc[r][v]);
+            }
         }
     }
     for (int64_t r = 0; r < (Full ? kBf16Mr : rows); ++r) {
@@ -102,19 +126,31 @@ inline void micro(const uint32_t * ap, int64_t lda2, const uint32_t * bp, int64_
 }
 
 // C[i0:i1, j:j+cols) (+)= A rows [i0, i1) · one B block of np pairs × kBf16Nr columns (at bp, pair stride
-// kBf16Nr); A pairs from ap (row stride lda2, already offset to the block's first pair).
+// kBf16Nr); A pairs from ap (row stride lda2, already offset to the block's first pair); plus the low-rank
+// term (columns from j) when lr is set.
 void block_rows(const uint32_t * ap, int64_t lda2, int64_t i0, int64_t i1, const uint32_t * bp, int64_t np,
-                int64_t cols, float * c, int64_t ldc, bool add) {
+                int64_t cols, float * c, int64_t ldc, bool add, const LowRankTerm * lr, int64_t j) {
     __mmask16 mask[kNv];
     for (int v = 0; v < kNv; ++v) {
         const int64_t n = std::clamp<int64_t>(cols - v * 16, 0, 16);
         mask[v] = (__mmask16)((1u << n) - 1);
     }
     const bool full_cols = cols == kBf16Nr;
+    thread_local std::vector<float> zeros;
+    TileLowRank tl;
+    if (lr) {
+        if ((int64_t)zeros.size() < lr->rank) zeros.assign((size_t)lr->rank, 0.0f);
+        tl.e = lr->e + j;
+        tl.lde = lr->lde;
+        tl.rank = lr->rank;
+    }
     for (int64_t i = i0; i < i1; i += kBf16Mr) {
         const int64_t rows = std::min(kBf16Mr, i1 - i);
-        if (full_cols && rows == kBf16Mr) micro<true>(ap + i * lda2, lda2, bp, np, c + i * ldc, ldc, rows, mask, add);
-        else micro<false>(ap + i * lda2, lda2, bp, np, c + i * ldc, ldc, rows, mask, add);
+        if (lr)
+            for (int64_t r = 0; r < kBf16Mr; ++r) tl.h[r] = r < rows ? lr->h + (i + r) * lr->ldh : zeros.data();
+        const TileLowRank * t = lr ? &tl : nullptr;
+        if (full_cols && rows == kBf16Mr) micro<true>(ap + i * lda2, lda2, bp, np, c + i * ldc, ldc, rows, mask, add, t);
+        else micro<false>(ap + i * lda2, lda2, bp, np, c + i * ldc, ldc, rows, mask, add, t);
     }
 }
 
@@ -143,20 +179,21 @@ void bf16_gemm_cols_avx512(const uint32_t * apack, int64_t m, int64_t k, bool tr
             const int64_t cols = std::min(kBf16Nr, j1 - j);
             if (trans_b) pack_b_cols(b, ldb, k, p0, np, j, cols, panel);
             else pack_b_rows(b, ldb, k, p0, np, j, cols, panel);
-            block_rows(apack + p0, k2, 0, m, panel, np, cols, c + j, ldc, add);
+            block_rows(apack + p0, k2, 0, m, panel, np, cols, c + j, ldc, add, nullptr, j);
         }
     }
 }
 
 void bf16_gemm_packed_avx512(const uint32_t * apack, int64_t i0, int64_t i1, int64_t k2, const uint32_t * bpack,
-                             int64_t n, int64_t q0, int64_t q1, float beta, float * c, int64_t ldc) {
+                             int64_t n, int64_t q0, int64_t q1, float beta, float * c, int64_t ldc,
+                             const LowRankTerm * lr) {
     for (int64_t p0 = 0; p0 < k2; p0 += kBf16Kc) {
         const int64_t np = std::min(kBf16Kc, k2 - p0);
-        const bool add = p0 > 0 || beta != 0.0f;
+        const bool add = p0 > 0 || beta != 0.0f, last = p0 + np >= k2;
         for (int64_t q = q0; q < q1; ++q) {
             const int64_t j = q * kBf16Nr;
             block_rows(apack + p0, k2, i0, i1, bpack + (q * k2 + p0) * kBf16Nr, np, std::min(kBf16Nr, n - j), c + j,
-                       ldc, add);
+                       ldc, add, last ? lr : nullptr, j);
         }
     }
 }

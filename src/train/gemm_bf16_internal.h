@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "train/gemm.h"
+
 namespace sy {
 class ThreadPool;
 }
@@ -29,9 +31,10 @@ void bf16_gemm_cols_avx512(const uint32_t * apack, int64_t m, int64_t k, bool tr
                            int64_t j0, int64_t j1, float beta, float * c, int64_t ldc);
 
 // The same over whole-panel packed B (n columns, k2 pairs): C[:, panels [q0, q1)) for rows [i0, i1) of C
-// (i0 a multiple of kBf16Mr).
+// (i0 a multiple of kBf16Mr); lr (optional) is added in f32 to the accumulators of the last k block.
 void bf16_gemm_packed_avx512(const uint32_t * apack, int64_t i0, int64_t i1, int64_t k2, const uint32_t * bpack,
-                             int64_t n, int64_t q0, int64_t q1, float beta, float * c, int64_t ldc);
+                             int64_t n, int64_t q0, int64_t q1, float beta, float * c, int64_t ldc,
+                             const LowRankTerm * lr);
 
 // Whole-panel packs of a weight W [n_out][n_in] from its rows [r0, r1) given in f32 (`rows`, row stride ld):
 //   fwd (op(B) = Wᵀ, columns = W's rows, pairs along n_in): r0 a multiple of kBf16Nr;

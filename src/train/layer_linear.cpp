@@ -8,7 +8,8 @@
 // tile, so a quantized base is never held whole in f32; an f32 base is used in place. With frozen_matmul()
 // = bf16 (gemm.h) the float path multiplies by the frozen W in bf16 (f32 accumulation), from the W the
 // model keeps packed in bf16 for the run (LinearParams::packed) when it has one, else converting the tiles
-// per call; LoRA's A and B and a trainable W stay in T.
+// per call; LoRA's A and B and a trainable W stay in T. From a pack, LoRA's scale · h · Bᵀ (forward) and
+// dh · A (backward, without dropout) are added in f32 inside the same product (gemm.h LowRankTerm).
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -51,21 +52,48 @@ void for_each_tile(const WeightView & w, std::vector<float> & buf, Fn && fn) {
 }
 
 thread_local std::vector<float> t_tile;
+thread_local std::vector<float> t_lora_e;  // scale · Bᵀ [rank][n_out] for a fused forward
 
 }  // namespace
 
 template <typename T>
 void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T * lora_h, std::vector<T> & scratch) {
     if (n == 0) return;
+    // h = drop(x) · Aᵀ (LoRA's first product).
+    auto lora_first = [&] {
+        const T * xd = x;
+        if (p.dropout > 0.0f) {
+            scratch.resize((size_t)(n * p.n_in));
+            for (int64_t i = 0; i < n * p.n_in; ++i) scratch[i] = x[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
+            xd = scratch.data();
+        }
+        gemm<T>(false, true, n, p.rank, p.n_in, T(1), xd, p.n_in, p.a, p.n_in, T(0), lora_h, p.rank);
+    };
+    bool lora_done = false;
     if (p.frozen) {
         if constexpr (std::is_same_v<T, float>) {
             SY_ASSERT(p.frozen->n_in == p.n_in && p.frozen->n_out == p.n_out);
             const bool bf16 = frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16;
-            if (bf16 && p.packed) p.packed->forward(n, x, p.n_in, y, p.n_out);
-            else for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
-                if (bf16) gemm_bf16(true, n, r1 - r0, p.n_in, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
-                else gemm<float>(false, true, n, r1 - r0, p.n_in, 1.0f, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
-            });
+            if (bf16 && p.packed) {
+                // From the bf16 pack, with scale · h · Bᵀ added in f32 to the same accumulators.
+                LowRankTerm lr;
+                if (p.rank > 0) {
+                    lora_first();
+                    t_lora_e.resize((size_t)(p.rank * p.n_out));
+                    for (int64_t o = 0; o < p.n_out; ++o)
+                        for (int64_t q = 0; q < p.rank; ++q) t_lora_e[q * p.n_out + o] = p.scale * p.b[o * p.rank + q];
+                    lr = LowRankTerm{lora_h, p.rank, t_lora_e.data(), p.n_out, p.rank};
+                    lora_done = true;
+                }
+                p.packed->forward(n, x, p.n_in, y, p.n_out, lora_done ? &lr : nullptr);
+            } else {
+                for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
+                    if (bf16) gemm_bf16(true, n, r1 - r0, p.n_in, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
+                    else
+                        gemm<float>(false, true, n, r1 - r0, p.n_in, 1.0f, x, p.n_in, rows, p.n_in, 0.0f, y + r0,
+                                    p.n_out);
+                });
+            }
         } else {
             SY_ASSERT_MSG(false, "a frozen GGUF weight needs T = float");
         }
@@ -75,14 +103,8 @@ void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T 
     if (p.bias)
         for (int64_t t = 0; t < n; ++t)
             for (int64_t o = 0; o < p.n_out; ++o) y[t * p.n_out + o] += p.bias[o];
-    if (p.rank > 0) {
-        const T * xd = x;
-        if (p.dropout > 0.0f) {
-            scratch.resize((size_t)(n * p.n_in));
-            for (int64_t i = 0; i < n * p.n_in; ++i) scratch[i] = x[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
-            xd = scratch.data();
-        }
-        gemm<T>(false, true, n, p.rank, p.n_in, T(1), xd, p.n_in, p.a, p.n_in, T(0), lora_h, p.rank);
+    if (p.rank > 0 && !lora_done) {
+        lora_first();
         gemm<T>(false, true, n, p.n_out, p.rank, p.scale, lora_h, p.rank, p.b, p.rank, T(1), y, p.n_out);
     }
 }
@@ -91,7 +113,13 @@ template <typename T>
 void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, const T * dy, int64_t n, T * dx,
                      const LinearGrads<T> & g, std::vector<T> & scratch) {
     if (n == 0) return;
-    if (dx) {
+    const bool drop = p.rank > 0 && p.dropout > 0.0f;
+    // A bf16 pack with LoRA and no dropout: dx += dy · W + dh · A in one product, after dh is known.
+    bool fused = false;
+    if constexpr (std::is_same_v<T, float>)
+        fused = dx && p.frozen && p.packed && p.rank > 0 && !drop &&
+                frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16;
+    if (dx && !fused) {
         if (p.frozen) {
             if constexpr (std::is_same_v<T, float>) {
                 const bool bf16 = frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16;
@@ -114,7 +142,6 @@ void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, c
             for (int64_t o = 0; o < p.n_out; ++o) g.dbias[o] += dy[t * p.n_out + o];
     if (p.rank > 0) {
         // scratch: dh [n][rank], then drop(x) [n][n_in] and (dh·A) [n][n_in] when dropout is on.
-        const bool drop = p.dropout > 0.0f;
         scratch.resize((size_t)(n * p.rank + (drop ? 2 * n * p.n_in : 0)));
         T * dh = scratch.data();
         if (g.db) gemm<T>(true, false, p.n_out, p.rank, n, p.scale, dy, p.n_out, lora_h, p.rank, T(1), g.db, p.rank);
@@ -126,7 +153,12 @@ void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, c
             xd = xdrop;
         }
         if (g.da) gemm<T>(true, false, p.rank, p.n_in, n, T(1), dh, p.rank, xd, p.n_in, T(1), g.da, p.n_in);
-        if (dx) {
+        if (fused) {
+            if constexpr (std::is_same_v<T, float>) {
+                const LowRankTerm lr{dh, p.rank, p.a, p.n_in, p.rank};
+                p.packed->backward(n, dy, p.n_out, dx, p.n_in, &lr);
+            }
+        } else if (dx) {
             if (!drop) {
                 gemm<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(1), dx, p.n_in);
             } else {
