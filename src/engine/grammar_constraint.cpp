@@ -65,6 +65,27 @@ void GrammarConstraint::accept(int32_t token, float prob) {
 
 bool GrammarConstraint::finished() const { return matcher_.is_terminated() || only_stop_left_; }
 
+namespace {
+
+// Whether some matchable token's bytes start with `p` and are longer than it.
+bool has_longer_token(const grammar::TokenTable & tt, std::string_view p) {
+    const size_t n = tt.sorted().size();
+    size_t lo = 0, hi = n;
+    while (lo < hi) {  // first token >= p
+        const size_t m = lo + (hi - lo) / 2;
+        if (tt.sorted_bytes(m) < p) lo = m + 1;
+        else hi = m;
+    }
+    for (size_t i = lo; i < n; ++i) {
+        const std::string_view b = tt.sorted_bytes(i);
+        if (b.substr(0, p.size()) != p) return false;
+        if (b.size() > p.size()) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 std::vector<int32_t> GrammarConstraint::forced_tokens() {
     // Jump-forward (the rule of grammar::jump_forward, done here so each forced token is fed to the
     // confidence tracker with its own byte tags): tokenize the forced bytes, drop the last token (it may
@@ -78,13 +99,27 @@ std::vector<int32_t> GrammarConstraint::forced_tokens() {
     if (ids.size() < 2) return {};
     ids.pop_back();
     const grammar::TokenTable & tt = compiled_->tokens();
+    std::vector<size_t> ends;  // byte offset after each kept token
     size_t off = 0;
     for (int32_t id : ids) {
         if (id < 0 || id >= tt.n_tokens() || tt.is_excluded(id)) return {};
         const std::string & b = tt.bytes(id);
         if (forced.compare(off, b.size(), b) != 0) return {};
         off += b.size();
+        ends.push_back(off);
     }
+    // Dropping the last token is not always enough: a kept token may itself merge, in the text the model
+    // was trained on, with the rest of the forced bytes and what follows them (forced `":` + `{` while
+    // training wrote `":{"` as one token, because the next byte `"` is not forced). Such a split never
+    // occurs in training and derails the model, so drop kept tokens while the vocabulary has a longer token
+    // that starts with the kept token's bytes and all forced bytes after it.
+    while (!ids.empty()) {
+        const size_t from = ids.size() > 1 ? ends[ids.size() - 2] : 0;
+        if (!has_longer_token(tt, std::string_view(forced).substr(from))) break;
+        ids.pop_back();
+        ends.pop_back();
+    }
+    if (ids.empty()) return {};
     for (size_t i = 0; i < ids.size(); ++i) {
         if (!matcher_.accept_token(ids[i])) {
             matcher_.rollback((int32_t)i);
