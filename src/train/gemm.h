@@ -49,6 +49,19 @@ struct LowRankTerm {
     int64_t rank = 0;
 };
 
+// An f32 by-product of a PackedBf16 product, computed while its input rows are converted to bf16 (before
+// the product proper, so a LowRankTerm of the same call may read it): out [m][rank] (row stride ldo) =
+// scale · in · g, g [k][rank] (row stride ldg), k the product's inner dimension; LoRA's h = x · Aᵀ in the
+// forward (g = Aᵀ) and dh = scale · dy · B in the backward (g = B).
+struct InputProduct {
+    const float * g = nullptr;
+    int64_t ldg = 0;
+    int64_t rank = 0;
+    float scale = 1.0f;
+    float * out = nullptr;
+    int64_t ldo = 0;
+};
+
 // A frozen weight W [n_out][n_in] converted once to bf16 and kept for a whole run, in the two layouts the
 // kernel reads: for the forward y = x · Wᵀ (columns = W's rows, pairs along n_in) and for the backward
 // dx += dy · W (columns = W's columns, pairs of W's rows). Products round x / dy to bf16 and accumulate in
@@ -66,11 +79,11 @@ public:
     size_t bytes() const { return (fwd_size_ + bwd_size_) * sizeof(uint32_t); }
 
     // y[m][n_out] (row stride ldy) = x · Wᵀ (+ lr) (overwrite); x [m][n_in] with row stride ldx.
-    void forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy,
-                 const LowRankTerm * lr = nullptr) const;
+    void forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy, const LowRankTerm * lr = nullptr,
+                 const InputProduct * ip = nullptr) const;
     // dx[m][n_in] (row stride lddx) += dy · W (+ lr); dy [m][n_out] with row stride lddy.
     void backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx,
-                  const LowRankTerm * lr = nullptr) const;
+                  const LowRankTerm * lr = nullptr, const InputProduct * ip = nullptr) const;
 
     ~PackedBf16();
     PackedBf16(const PackedBf16 &) = delete;

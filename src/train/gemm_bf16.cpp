@@ -86,7 +86,7 @@ namespace {
 // of (row chunk, panel) claimed from a shared counter so a descheduled thread on a shared machine holds up
 // nobody (every C element is computed by one unit in a fixed order: results do not depend on scheduling).
 void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint32_t * bpack, int64_t n, float beta,
-                 float * c, int64_t ldc, const LowRankTerm * lr) {
+                 float * c, int64_t ldc, const LowRankTerm * lr, const InputProduct * ip) {
     if (m <= 0 || n <= 0) return;
     const int64_t k2 = (k + 1) / 2, mb = (m + kBf16Mr - 1) / kBf16Mr, panels = (n + kBf16Nr - 1) / kBf16Nr;
     g_apack.resize((size_t)(mb * kBf16Mr * k2));
@@ -95,6 +95,7 @@ void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint3
     ThreadPool & tp = lease.pool();
     tp.parallel_for(mb, [&](int64_t b0, int64_t b1, int) {
         bf16_pack_a_avx512(a, lda, m, k, b0 * kBf16Mr, b1 * kBf16Mr, apack);
+        if (ip && ip->rank > 0) bf16_input_product_avx512(a, lda, k, b0 * kBf16Mr, std::min(m, b1 * kBf16Mr), *ip);
     });
     // Few panels (a narrow W): split the rows too, so every thread gets several units.
     const int64_t want = 4 * (int64_t)tp.size();
@@ -155,14 +156,14 @@ PackedBf16::~PackedBf16() {
     ::operator delete[](bwd_, std::align_val_t(64));
 }
 
-void PackedBf16::forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy,
-                         const LowRankTerm * lr) const {
-    gemm_packed(m, n_in_, x, ldx, fwd_, n_out_, 0.0f, y, ldy, lr);
+void PackedBf16::forward(int64_t m, const float * x, int64_t ldx, float * y, int64_t ldy, const LowRankTerm * lr,
+                         const InputProduct * ip) const {
+    gemm_packed(m, n_in_, x, ldx, fwd_, n_out_, 0.0f, y, ldy, lr, ip);
 }
 
 void PackedBf16::backward(int64_t m, const float * dy, int64_t lddy, float * dx, int64_t lddx,
-                          const LowRankTerm * lr) const {
-    gemm_packed(m, n_out_, dy, lddy, bwd_, n_in_, 1.0f, dx, lddx, lr);
+                          const LowRankTerm * lr, const InputProduct * ip) const {
+    gemm_packed(m, n_out_, dy, lddy, bwd_, n_in_, 1.0f, dx, lddx, lr, ip);
 }
 
 namespace {

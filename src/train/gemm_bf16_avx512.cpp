@@ -198,6 +198,32 @@ void bf16_gemm_packed_avx512(const uint32_t * apack, int64_t i0, int64_t i1, int
     }
 }
 
+void bf16_input_product_avx512(const float * a, int64_t lda, int64_t k, int64_t r0, int64_t r1,
+                               const InputProduct & ip) {
+    const __m512 scale = _mm512_set1_ps(ip.scale);
+    for (int64_t c0 = 0; c0 < ip.rank; c0 += 16) {
+        const __mmask16 mk = (__mmask16)((1u << std::min<int64_t>(16, ip.rank - c0)) - 1);
+        const float * g = ip.g + c0;
+        for (int64_t i = r0; i < r1; i += kBf16Mr) {
+            const int64_t rows = std::min(kBf16Mr, r1 - i);
+            __m512 acc[kBf16Mr];
+            const float * ar[kBf16Mr];
+#pragma GCC unroll 8
+            for (int r = 0; r < kBf16Mr; ++r) {
+                acc[r] = _mm512_setzero_ps();
+                ar[r] = a + (i + std::min<int64_t>(r, rows - 1)) * lda;  // short tile: repeat the last row
+            }
+            for (int64_t p = 0; p < k; ++p) {
+                const __m512 gv = _mm512_maskz_loadu_ps(mk, g + p * ip.ldg);
+#pragma GCC unroll 8
+                for (int r = 0; r < kBf16Mr; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ar[r][p]), gv, acc[r]);
+            }
+            for (int64_t r = 0; r < rows; ++r)
+                _mm512_mask_storeu_ps(ip.out + (i + r) * ip.ldo + c0, mk, _mm512_mul_ps(acc[r], scale));
+        }
+    }
+}
+
 void bf16_pack_w_fwd_avx512(const float * rows, int64_t ld, int64_t r0, int64_t r1, int64_t n_in, uint32_t * fwd) {
     const int64_t k2 = (n_in + 1) / 2;
     for (int64_t r = r0; r < r1; ++r)

@@ -36,6 +36,10 @@ void bf16_gemm_packed_avx512(const uint32_t * apack, int64_t i0, int64_t i1, int
                              int64_t n, int64_t q0, int64_t q1, float beta, float * c, int64_t ldc,
                              const LowRankTerm * lr);
 
+// ip.out rows [r0, r1) = ip.scale · A rows [r0, r1) · ip.g (f32; A [m][k] with row stride lda).
+void bf16_input_product_avx512(const float * a, int64_t lda, int64_t k, int64_t r0, int64_t r1,
+                               const InputProduct & ip);
+
 // Whole-panel packs of a weight W [n_out][n_in] from its rows [r0, r1) given in f32 (`rows`, row stride ld):
 //   fwd (op(B) = Wᵀ, columns = W's rows, pairs along n_in): r0 a multiple of kBf16Nr;
 //   bwd (op(B) = W, columns = W's columns, pairs of W's rows): r0 even.

@@ -9,7 +9,9 @@
 // = bf16 (gemm.h) the float path multiplies by the frozen W in bf16 (f32 accumulation), from the W the
 // model keeps packed in bf16 for the run (LinearParams::packed) when it has one, else converting the tiles
 // per call; LoRA's A and B and a trainable W stay in T. From a pack, LoRA's scale · h · Bᵀ (forward) and
-// dh · A (backward, without dropout) are added in f32 inside the same product (gemm.h LowRankTerm).
+// dh · A (backward, without dropout) are added in f32 inside the same product (gemm.h LowRankTerm), and
+// without dropout h = x · Aᵀ and dh = scale · dy · B come out of the pass that converts x or dy to bf16
+// (InputProduct): of LoRA's six f32 products only dB and dA remain separate calls.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -53,6 +55,7 @@ void for_each_tile(const WeightView & w, std::vector<float> & buf, Fn && fn) {
 
 thread_local std::vector<float> t_tile;
 thread_local std::vector<float> t_lora_e;  // scale · Bᵀ [rank][n_out] for a fused forward
+thread_local std::vector<float> t_lora_g;  // Aᵀ [n_in][rank] for a fused forward
 
 }  // namespace
 
@@ -76,16 +79,25 @@ void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T 
             const bool bf16 = frozen_matmul() == FrozenMatmul::FrozenMatmul_bf16;
             if (bf16 && p.packed) {
                 // From the bf16 pack, with scale · h · Bᵀ added in f32 to the same accumulators.
+                // Without dropout h = x · Aᵀ comes out of the same pass that converts x (InputProduct).
                 LowRankTerm lr;
+                InputProduct ip;
                 if (p.rank > 0) {
-                    lora_first();
+                    if (p.dropout > 0.0f) {
+                        lora_first();
+                    } else {
+                        t_lora_g.resize((size_t)(p.n_in * p.rank));
+                        for (int64_t q = 0; q < p.rank; ++q)
+                            for (int64_t i = 0; i < p.n_in; ++i) t_lora_g[i * p.rank + q] = p.a[q * p.n_in + i];
+                        ip = InputProduct{t_lora_g.data(), p.rank, p.rank, 1.0f, lora_h, p.rank};
+                    }
                     t_lora_e.resize((size_t)(p.rank * p.n_out));
                     for (int64_t o = 0; o < p.n_out; ++o)
                         for (int64_t q = 0; q < p.rank; ++q) t_lora_e[q * p.n_out + o] = p.scale * p.b[o * p.rank + q];
                     lr = LowRankTerm{lora_h, p.rank, t_lora_e.data(), p.n_out, p.rank};
                     lora_done = true;
                 }
-                p.packed->forward(n, x, p.n_in, y, p.n_out, lora_done ? &lr : nullptr);
+                p.packed->forward(n, x, p.n_in, y, p.n_out, lora_done ? &lr : nullptr, ip.rank ? &ip : nullptr);
             } else {
                 for_each_tile(*p.frozen, t_tile, [&](int64_t r0, int64_t r1, const float * rows) {
                     if (bf16) gemm_bf16(true, n, r1 - r0, p.n_in, x, p.n_in, rows, p.n_in, 0.0f, y + r0, p.n_out);
@@ -144,8 +156,17 @@ void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, c
         // scratch: dh [n][rank], then drop(x) [n][n_in] and (dh·A) [n][n_in] when dropout is on.
         scratch.resize((size_t)(n * p.rank + (drop ? 2 * n * p.n_in : 0)));
         T * dh = scratch.data();
+        if (fused) {
+            // dh = scale · dy · B while dy is converted, then dx += dy · W + dh · A in the same product.
+            if constexpr (std::is_same_v<T, float>) {
+                const InputProduct ip{p.b, p.rank, p.rank, p.scale, dh, p.rank};
+                const LowRankTerm lr{dh, p.rank, p.a, p.n_in, p.rank};
+                p.packed->backward(n, dy, p.n_out, dx, p.n_in, &lr, &ip);
+            }
+        } else {
+            gemm<T>(false, false, n, p.rank, p.n_out, p.scale, dy, p.n_out, p.b, p.rank, T(0), dh, p.rank);
+        }
         if (g.db) gemm<T>(true, false, p.n_out, p.rank, n, p.scale, dy, p.n_out, lora_h, p.rank, T(1), g.db, p.rank);
-        gemm<T>(false, false, n, p.rank, p.n_out, p.scale, dy, p.n_out, p.b, p.rank, T(0), dh, p.rank);
         const T * xd = x;
         T * xdrop = dh + n * p.rank;
         if (drop) {
@@ -153,12 +174,7 @@ void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, c
             xd = xdrop;
         }
         if (g.da) gemm<T>(true, false, p.rank, p.n_in, n, T(1), dh, p.rank, xd, p.n_in, T(1), g.da, p.n_in);
-        if (fused) {
-            if constexpr (std::is_same_v<T, float>) {
-                const LowRankTerm lr{dh, p.rank, p.a, p.n_in, p.rank};
-                p.packed->backward(n, dy, p.n_out, dx, p.n_in, &lr);
-            }
-        } else if (dx) {
+        if (dx && !fused) {
             if (!drop) {
                 gemm<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(1), dx, p.n_in);
             } else {

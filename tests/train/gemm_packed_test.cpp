@@ -110,6 +110,46 @@ TEST(PackedBf16, LowRankTermAddedInF32) {
     gemm_set_threads(1);
 }
 
+TEST(PackedBf16, InputProductInF32) {
+    SKIP_WITHOUT_KERNEL();
+    // out = scale · in · g computed while the input is converted, read by the same call's low-rank term;
+    // ranks below, at and above one 16-lane vector, short row tiles.
+    const int64_t shapes[][4] = {{13, 97, 601, 4}, {64, 200, 514, 16}, {9, 49, 257, 20}, {130, 20, 300, 16}};
+    for (int threads : {1, 2}) {
+        gemm_set_threads(threads);
+        for (const auto & s : shapes) {
+            const int64_t m = s[0], n_out = s[1], n_in = s[2], rank = s[3];
+            const auto pw = pack_of(randu((size_t)(n_out * n_in), 31), n_out, n_in);
+            for (bool fwd : {true, false}) {
+                const int64_t k = fwd ? n_in : n_out, n = fwd ? n_out : n_in, ldo = rank + 1, ldg = rank + 3;
+                const auto a = randu((size_t)(m * k), 32), g = randu((size_t)(k * ldg), 33);
+                const auto e = randu((size_t)(rank * n), 34), c0 = randu((size_t)(m * n), 35);
+                std::vector<float> out((size_t)(m * ldo), -7.0f), want((size_t)(m * ldo), -7.0f);
+                auto c1 = c0, c2 = c0;
+                const InputProduct ip{g.data(), ldg, rank, 0.5f, out.data(), ldo};
+                const LowRankTerm lr{out.data(), ldo, e.data(), n, rank};
+                if (fwd) {
+                    pw->forward(m, a.data(), k, c1.data(), n, &lr, &ip);
+                    pw->forward(m, a.data(), k, c2.data(), n);
+                } else {
+                    pw->backward(m, a.data(), k, c1.data(), n, &lr, &ip);
+                    pw->backward(m, a.data(), k, c2.data(), n);
+                }
+                gemm_ref<float>(false, false, m, rank, k, 0.5f, a.data(), k, g.data(), ldg, 0.0f, want.data(), ldo);
+                for (int64_t i = 0; i < m; ++i)
+                    for (int64_t q = 0; q < ldo; ++q) {
+                        const size_t at = (size_t)(i * ldo + q);
+                        if (q >= rank) ASSERT_EQ(out[at], -7.0f) << "wrote past rank";
+                        else ASSERT_NEAR(out[at], want[at], 1e-5 * (double)k) << "m=" << m << " rank=" << rank;
+                    }
+                gemm_ref<float>(false, false, m, n, rank, 1.0f, want.data(), ldo, e.data(), n, 1.0f, c2.data(), n);
+                for (size_t i = 0; i < c1.size(); ++i) ASSERT_NEAR(c1[i], c2[i], 1e-3 * (1.0 + std::abs(c2[i])));
+            }
+        }
+    }
+    gemm_set_threads(1);
+}
+
 TEST(PackedBf16, CloseToF32Product) {
     SKIP_WITHOUT_KERNEL();
     const int64_t m = 21, n_out = 150, n_in = 333;
