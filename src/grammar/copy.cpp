@@ -18,19 +18,22 @@ bool has_type(const ojson & s, const char * t) {
     return false;
 }
 
-// A string the schema compiler tags as a copy string when its path is listed (SchemaCompiler::string_value).
-bool is_plain_string(const ojson & s) {
+// A value the schema compiler tags as a copy value when its path is listed (SchemaCompiler::string_value,
+// integer_value): a string (plain, pattern or format) or an integer, without enum, const or combinators.
+bool is_copy_kind(const ojson & s, const char * type) {
     if (!s.is_object()) return false;
-    for (const char * k : {"$ref", "enum", "const", "pattern", "format", "anyOf", "oneOf", "allOf"})
+    for (const char * k : {"$ref", "enum", "const", "anyOf", "oneOf", "allOf"})
         if (s.contains(k)) return false;
-    return has_type(s, "string");
+    return has_type(s, type);
 }
+bool is_plain_string(const ojson & s) { return is_copy_kind(s, "string"); }
+bool is_plain_integer(const ojson & s) { return is_copy_kind(s, "integer") && !has_type(s, "string"); }
 
 std::string join(const std::string & path, const std::string & key) { return path.empty() ? key : path + "." + key; }
 
 void collect(const ojson & s, const std::string & path, std::vector<std::string> & out) {
     if (!s.is_object() || s.contains("$ref")) return;
-    if (is_plain_string(s)) out.push_back(path);
+    if (is_plain_string(s) || is_plain_integer(s)) out.push_back(path);
     if (s.contains("properties") && s["properties"].is_object())
         for (auto it = s["properties"].begin(); it != s["properties"].end(); ++it)
             collect(it.value(), join(path, it.key()), out);
@@ -41,6 +44,7 @@ void walk(const ojson & s, const ojson & v, const std::string & path,
           const std::function<void(const std::string &, const std::string &)> & fn) {
     if (!s.is_object() || s.contains("$ref")) return;
     if (v.is_string() && is_plain_string(s)) fn(path, v.get<std::string>());
+    if (v.is_number_integer() && is_plain_integer(s)) fn(path, v.dump());
     if (v.is_object() && s.contains("properties") && s["properties"].is_object())
         for (auto it = s["properties"].begin(); it != s["properties"].end(); ++it)
             if (v.contains(it.key())) walk(it.value(), v[it.key()], join(path, it.key()), fn);
@@ -136,45 +140,58 @@ CopyConstraint::CopyConstraint(std::shared_ptr<const TokenTable> tokens, const s
 
 namespace {
 
-// Within sorted[lo, hi) (all sharing their first k bytes), the tokens whose byte k is c.
-std::pair<uint32_t, uint32_t> narrow(const TokenTable & tt, uint32_t lo, uint32_t hi, size_t k, uint8_t c) {
+// Within sorted[lo, hi) (all sharing their first k bytes), the tokens whose byte k is in [c_lo, c_hi].
+std::pair<uint32_t, uint32_t> narrow(const TokenTable & tt, uint32_t lo, uint32_t hi, size_t k, uint8_t c_lo,
+                                     uint8_t c_hi) {
     auto byte_at = [&](uint32_t i) -> int {
         std::string_view b = tt.sorted_bytes(i);
         return b.size() > k ? (uint8_t)b[k] : -1;
     };
     uint32_t a = lo, b = hi;
-    while (a < b) {  // first with byte_at >= c
+    while (a < b) {  // first with byte_at >= c_lo
         uint32_t m = a + (b - a) / 2;
-        if (byte_at(m) < (int)c) a = m + 1;
+        if (byte_at(m) < (int)c_lo) a = m + 1;
         else b = m;
     }
     uint32_t first = a;
     b = hi;
-    while (a < b) {  // first with byte_at > c
+    while (a < b) {  // first with byte_at > c_hi
         uint32_t m = a + (b - a) / 2;
-        if (byte_at(m) <= (int)c) a = m + 1;
+        if (byte_at(m) <= (int)c_hi) a = m + 1;
         else b = m;
     }
     return {first, a};
 }
 
+std::pair<uint32_t, uint32_t> narrow(const TokenTable & tt, uint32_t lo, uint32_t hi, size_t k, uint8_t c) {
+    return narrow(tt, lo, hi, k, c, c);
+}
+
+// The byte ranges that are not copy word bytes (is_copy_word_byte): what may close an integer's span.
+constexpr std::pair<uint8_t, uint8_t> kNonWordRanges[] = {{0x00, 0x2F}, {0x3A, 0x40}, {0x5B, 0x60}, {0x7B, 0x7F}};
+
 }  // namespace
 
-void CopyConstraint::add_allowed(const std::vector<uint32_t> & live, bool any_read, uint32_t * words,
+void CopyConstraint::add_allowed(const std::vector<uint32_t> & live, bool any_read, bool integer, uint32_t * words,
                                  std::vector<TokenId> & crossing) const {
     const TokenTable & tt = *tokens_;
     const std::vector<TokenId> & sorted = tt.sorted();
     const std::vector<uint32_t> & fb = tt.first_byte_begin();
     auto set = [&](TokenId id) { words[id >> 5] |= 1u << (id & 31); };
-    auto add_closing = [&](uint32_t lo, uint32_t hi, size_t k) {
-        auto [a, b] = narrow(tt, lo, hi, k, '"');
+    auto add_range = [&](uint32_t lo, uint32_t hi, size_t k, uint8_t c_lo, uint8_t c_hi) {
+        auto [a, b] = narrow(tt, lo, hi, k, c_lo, c_hi);
         for (uint32_t i = a; i < b; ++i) {
             set(sorted[i]);
             crossing.push_back(sorted[i]);
         }
     };
+    // Tokens in [lo, hi) whose byte k closes the span: a quote, or for an integer any non-word byte.
+    auto add_closing = [&](uint32_t lo, uint32_t hi, size_t k) {
+        if (!integer) return add_range(lo, hi, k, '"', '"');
+        for (auto [c_lo, c_hi] : kNonWordRanges) add_range(lo, hi, k, c_lo, c_hi);
+    };
     for (uint32_t p : live) {
-        if (any_read && can_end(p)) add_closing(fb['"'], fb['"' + 1], 0);
+        if (any_read && can_end(p)) add_closing(0, (uint32_t)sorted.size(), 0);
         const uint8_t c0 = (uint8_t)text_[p];
         if (c0 == 0) continue;
         uint32_t lo = fb[c0], hi = fb[c0 + 1];

@@ -6,8 +6,14 @@
 //
 // Copy fields are named by instance paths relative to a tool's arguments (or a schema's root):
 // "title", "filter.name" (nested object property), "tags[]" (array items); a tool grammar prefixes the
-// tool name: "create_task.title", "create_task.tags[]". Only plain strings are tagged (no pattern/format,
-// enum or const; not inside a $ref, whose rule is shared by every place that uses it).
+// tool name: "create_task.title", "create_task.tags[]". Strings (plain, or with a pattern or format, whose
+// rule then also applies: a "format": "date" field copies an ISO date the request names) and integers are
+// tagged; not enums, consts or combinators, nor anything inside a $ref, whose rule is shared by every
+// place that uses it.
+//
+// Integers ("complete_task.id"): the digits must be a word-bounded span of a source, as for a string;
+// what closes the span is the non-word byte after the digits (',' or '}') instead of a quote. So `"id":`
+// continues with one of the numbers the request or a tool result wrote, whole.
 //
 // The rule. A copy string's content must be a span of one source text as JSON-escaped by the canonical
 // serializer ('"' and '\\' escaped, control characters as \b \f \n \r \t or \u00XX, everything else raw
@@ -47,10 +53,11 @@ inline bool is_copy_word_byte(uint8_t c) {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
 }
 
-// Paths of the plain string fields of a tool set ("tool.prop", "tool.a.b", "tool.prop[]"), in schema order:
-// the fields that can be copy fields.
+// Paths of the string and integer fields of a tool set ("tool.prop", "tool.a.b", "tool.prop[]") that can be
+// copy fields, in schema order.
 std::vector<std::string> copy_candidate_fields(const std::vector<ToolSpec> & tools);
-// Calls fn(path, value) for each string of `arguments` at a candidate path of `tool` (path as above).
+// Calls fn(path, value) for each string or integer (as its JSON text) of `arguments` at a candidate path of
+// `tool` (path as above).
 void for_each_copy_candidate(const ToolSpec & tool, const ojson & arguments,
                              const std::function<void(const std::string & path, const std::string & value)> & fn);
 // Whether `value` is a span of one of `sources` under the copy rule (non-empty, word boundaries).
@@ -79,7 +86,8 @@ public:
     // ORs into `words` the tokens whose bytes, read from any position of `live` (with `any_read`: whether
     // the content so far is non-empty), continue a span or close it at a span end (what follows the quote
     // is not checked). Appends to `crossing` the tokens added because they close the string.
-    void add_allowed(const std::vector<uint32_t> & live, bool any_read, uint32_t * words,
+    // `integer`: the span is an integer's digits, closed by any non-word byte instead of a quote.
+    void add_allowed(const std::vector<uint32_t> & live, bool any_read, bool integer, uint32_t * words,
                      std::vector<TokenId> & crossing) const;
 
 private:

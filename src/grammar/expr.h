@@ -42,14 +42,16 @@ enum class TagKind {
     TagKind_decision,   // bytes that still decide "text or tool call" (assigned by the automaton builder)
     TagKind_name,       // the tool name
     TagKind_argument,   // the value of one top-level argument of a tool
-    TagKind_copy,       // the content and closing quote of a copy-field string (copy.h); tool and arg name the
-                        // top-level argument it belongs to (confidence counts it toward that argument)
+    TagKind_copy,       // the content and closing quote of a copy-field string, or the digits of a copy-field
+                        // integer (copy.h); tool and arg name the top-level argument it belongs to (confidence
+                        // counts it toward that argument)
 };
 
 struct TagInfo {
     TagKind kind = TagKind::TagKind_structure;
     int32_t tool = 0;     // name, argument: index of the tool
     std::string arg;      // argument: property name
+    bool copy_integer = false;  // TagKind_copy: an integer's digits (the span closes on the byte after them)
 };
 
 struct Rule {

@@ -41,20 +41,23 @@ void GrammarMatcher::set_copy_constraint(std::shared_ptr<const CopyConstraint> c
     reset();
 }
 
-bool GrammarMatcher::in_copy(const std::vector<Thread> & threads) const {
+uint8_t GrammarMatcher::in_copy(const std::vector<Thread> & threads) const {
     const Grammar & g = compiled_->grammar();
-    for (const Thread & t : threads)
-        if (g.tags()[g.tag(t.state)].kind == TagKind::TagKind_copy) return true;
-    return false;
+    for (const Thread & t : threads) {
+        const TagInfo & info = g.tags()[g.tag(t.state)];
+        if (info.kind == TagKind::TagKind_copy) return info.copy_integer ? kCopyInteger : kCopyString;
+    }
+    return 0;
 }
 
 bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & flags,
-                                  bool end_in_copy, bool strict) const {
+                                  uint8_t end_in_copy, bool strict) const {
     const CopyConstraint & cc = *copy_;
     const std::string & text = cc.text();
-    auto fresh = [&] {
+    auto fresh = [&](uint8_t kind) {
         st.active = true;
         st.any_read = false;
+        st.integer = kind == kCopyInteger;
         st.free = cc.empty();
         st.live = cc.starts();
     };
@@ -64,7 +67,7 @@ bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const 
             st = CopyState{};
             continue;
         }
-        if (!st.active) fresh();
+        if (!st.active) fresh(flags[i]);
         if (st.free) continue;
         const uint8_t b = (uint8_t)bytes[i];
         next.clear();
@@ -76,8 +79,9 @@ bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const 
             st.any_read = true;
             continue;
         }
+        // A string closes with its quote; an integer with whatever non-word byte follows its digits.
         bool closes = false;
-        if (b == '"' && st.any_read)
+        if (st.any_read && (st.integer ? !is_copy_word_byte(b) : b == '"'))
             for (uint32_t p : st.live) closes = closes || cc.can_end(p);
         if (closes) {
             st = CopyState{};
@@ -87,7 +91,7 @@ bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const 
         st.free = true;
         st.live.clear();
     }
-    if (end_in_copy && !st.active) fresh();
+    if (end_in_copy && !st.active) fresh(end_in_copy);
     if (!end_in_copy) st = CopyState{};
     return true;
 }
@@ -117,7 +121,7 @@ bool GrammarMatcher::advance(const std::vector<Thread> & from, std::string_view 
     bool escaped = false;
     for (char c : bytes) {
         if (tags) tags->push_back(position_tag(scratch_a_));
-        if (copy_flags) copy_flags->push_back(in_copy(scratch_a_) ? 1 : 0);
+        if (copy_flags) copy_flags->push_back(in_copy(scratch_a_));
         detail::step(g, arena_, scratch_a_, (uint8_t)c, scratch_b_, escaped);
         std::swap(scratch_a_, scratch_b_);
         if (scratch_a_.empty()) return false;
@@ -242,7 +246,7 @@ bool GrammarMatcher::copy_token_ok(const std::string & bytes) {
     flags.reserve(bytes.size());
     bool escaped = false, alive = true;
     for (char c : bytes) {
-        flags.push_back(in_copy(scratch_a_) ? 1 : 0);
+        flags.push_back(in_copy(scratch_a_));
         detail::step(g, arena_, scratch_a_, (uint8_t)c, scratch_b_, escaped);
         std::swap(scratch_a_, scratch_b_);
         if (scratch_a_.empty()) {
@@ -250,7 +254,7 @@ bool GrammarMatcher::copy_token_ok(const std::string & bytes) {
             break;
         }
     }
-    const bool end_in_copy = alive && in_copy(scratch_a_);
+    const uint8_t end_in_copy = alive ? in_copy(scratch_a_) : 0;
     arena_.truncate(mark);
     arena_.set_hashing(true);
     if (!alive) return true;  // the grammar decides
@@ -274,7 +278,7 @@ void GrammarMatcher::copy_filter(uint32_t * words) {
         // Inside a copy string: the tokens that continue a live span (or close it), checked in full when they
         // run on past the closing quote (they could enter the next copy string).
         copy_crossing_.clear();
-        copy_->add_allowed(pos.copy.live, pos.copy.any_read, copy_words_.data(), copy_crossing_);
+        copy_->add_allowed(pos.copy.live, pos.copy.any_read, pos.copy.integer, copy_words_.data(), copy_crossing_);
         for (int32_t i = 0; i < n_words; ++i) copy_words_[i] &= words[i];
         for (TokenId id : copy_crossing_)
             if (mask_test(copy_words_.data(), id) && tt.bytes(id).size() > 2 && !copy_token_ok(tt.bytes(id)))

@@ -207,6 +207,7 @@ public:
         bool active = false;
         bool free = false;
         bool any_read = false;
+        bool integer = false;  // an integer's digits: any non-word byte closes the span (a string: '"')
         std::vector<uint32_t> live;
     };
 
@@ -218,10 +219,12 @@ private:
     };
     bool advance(const std::vector<detail::Thread> & from, std::string_view bytes, std::vector<detail::Thread> & to,
                  std::vector<uint16_t> * tags, std::vector<uint8_t> * in_copy = nullptr);
-    bool in_copy(const std::vector<detail::Thread> & threads) const;
+    // 0 outside copy fields, kCopyString inside a copy string, kCopyInteger inside a copy integer.
+    static constexpr uint8_t kCopyString = 1, kCopyInteger = 2;
+    uint8_t in_copy(const std::vector<detail::Thread> & threads) const;
     // Applies the copy rule to `bytes` read with per-byte in_copy flags, ending in a position whose in_copy
     // is `end_in_copy`. strict: false on a byte that breaks the rule; else such a string becomes free.
-    bool copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & in_copy, bool end_in_copy,
+    bool copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & in_copy, uint8_t end_in_copy,
                       bool strict) const;
     // Whether the token keeps the copy rule when read from the current position (grammar acceptance is
     // assumed, not checked).

@@ -319,6 +319,8 @@ int32_t SchemaCompiler::string_value(const ojson & s, const std::string & ptr) {
         } catch (const Error & e) {
             throw Error(e.kind(), std::string(e.what()) + " (at " + pattern_ptr + ")");
         }
+        if (const uint16_t tag = copy_tag(false))
+            return rs_.seq({rs_.byte('"'), rs_.tagged(rs_.seq({content, rs_.byte('"')}), tag)});
         return rs_.seq({rs_.byte('"'), content, rs_.byte('"')});
     }
     if (max_len && *max_len < min_len) invalid("maxLength < minLength", ptr);
@@ -327,11 +329,7 @@ int32_t SchemaCompiler::string_value(const ojson & s, const std::string & ptr) {
                                                     " is not supported at " + ptr);
     std::optional<int32_t> mx;
     if (max_len) mx = (int32_t)*max_len;
-    if (ref_depth_ == 0 && opt_.copy_fields.count(path_)) {
-        TagInfo info = arg_tag_ ? *arg_tag_ : TagInfo{};
-        info.kind = TagKind::TagKind_copy;
-        if (!arg_tag_) info.arg = path_;
-        const uint16_t tag = rs_.add_tag(info);
+    if (const uint16_t tag = copy_tag(false)) {
         // The opening quote stays outside the tag: a position is "in a copy string" exactly when the
         // next byte is content or the closing quote.
         return rs_.seq({rs_.byte('"'), rs_.tagged(rs_.seq({rs_.repeat(rs_.json_string_char(), (int32_t)min_len, mx),
@@ -353,9 +351,20 @@ int32_t SchemaCompiler::integer_value(const ojson & s, const std::string & ptr) 
     if (s.contains("exclusiveMinimum")) tighten_lo((int64_t)std::floor(num("exclusiveMinimum")) + 1);
     if (s.contains("maximum")) tighten_hi((int64_t)std::floor(num("maximum")));
     if (s.contains("exclusiveMaximum")) tighten_hi((int64_t)std::ceil(num("exclusiveMaximum")) - 1);
-    if (!lo && !hi) return rs_.json_integer();
     if (lo && hi && *lo > *hi) invalid("empty integer range", ptr);
-    return integer_range(rs_, lo, hi);
+    const int32_t value = !lo && !hi ? rs_.json_integer() : integer_range(rs_, lo, hi);
+    // A copy integer: its digits are tagged; the byte after them closes the span (copy.h).
+    if (const uint16_t tag = copy_tag(true)) return rs_.tagged(value, tag);
+    return value;
+}
+
+uint16_t SchemaCompiler::copy_tag(bool integer) {
+    if (ref_depth_ != 0 || !opt_.copy_fields.count(path_)) return 0;
+    TagInfo info = arg_tag_ ? *arg_tag_ : TagInfo{};
+    info.kind = TagKind::TagKind_copy;
+    info.copy_integer = integer;
+    if (!arg_tag_) info.arg = path_;
+    return rs_.add_tag(info);
 }
 
 int32_t SchemaCompiler::number_value(const ojson & s, const std::string & ptr) {

@@ -35,9 +35,9 @@ struct SchemaOptions {
     // When a schema says nothing about additionalProperties: false = allow none (what tools mean; OpenAI's
     // strict mode), true = allow any extra key after the declared ones (JSON Schema's default).
     bool additional_properties_default = false;
-    // Copy fields (copy.h): instance paths relative to the schema root ("title", "a.b", "tags[]") whose plain
-    // string values are tagged TagKind_copy, so a matcher with a CopyConstraint restricts them to spans of
-    // the request's text. Strings inside a $ref are never tagged.
+    // Copy fields (copy.h): instance paths relative to the schema root ("title", "a.b", "tags[]") whose string
+    // (plain, pattern or format) or integer values are tagged TagKind_copy, so a matcher with a
+    // CopyConstraint restricts them to spans of the request's text. Values inside a $ref are never tagged.
     std::set<std::string> copy_fields;
 };
 
@@ -65,6 +65,8 @@ private:
     int32_t value_typed(const ojson & schema, const std::string & pointer, const std::string & type);
     int32_t string_value(const ojson & s, const std::string & ptr);
     int32_t integer_value(const ojson & s, const std::string & ptr);
+    // The copy tag for the value at path_ when it is a copy field (0 when not).
+    uint16_t copy_tag(bool integer);
     int32_t number_value(const ojson & s, const std::string & ptr);
     int32_t object_value(const ojson & s, const std::string & ptr,
                          const std::function<uint16_t(const std::string &)> * tag_of);

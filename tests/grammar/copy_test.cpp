@@ -289,5 +289,85 @@ TEST(GrammarCopy, FallsBackWhenNoSourceCanContinue) {
     }
 }
 
+TEST(GrammarCopy, IntegersAndDatesAreSpansToo) {
+    // An integer copy field takes a whole number the sources wrote; a format:date copy field an ISO date
+    // they wrote (the compact format's date line), under both its own rule and the span rule.
+    const ojson t = ojson::parse(R"([{"type":"function","function":{"name":"move","parameters":{"type":"object",
+        "properties":{"id":{"type":"integer"},"due":{"type":"string","format":"date"},"n":{"type":"integer","minimum":1}},
+        "required":["id"]}}}])");
+    std::vector<ToolSpec> specs = parse_tools(t);
+    EXPECT_EQ(copy_candidate_fields(specs), (std::vector<std::string>{"move.id", "move.due", "move.n"}));
+    std::vector<std::pair<std::string, std::string>> seen;
+    for_each_copy_candidate(specs[0], ojson::parse(R"({"id":572,"due":"2026-11-27"})"),
+                            [&](const std::string & p, const std::string & v) { seen.emplace_back(p, v); });
+    EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{{"id", "572"}, {"due", "2026-11-27"}}));
+
+    auto vocab = byte_vocab({"57", "72", "2}", "5,", "2,", "7,"});
+    auto g = compile_tool_grammar(t, "required", false, ToolCallFormat::compact(), {"move.id", "move.due", "move.n"});
+    int n_int = 0, n_str = 0;
+    for (const TagInfo & ti : g->tags())
+        if (ti.kind == TagKind::TagKind_copy) (ti.copy_integer ? n_int : n_str) += 1;
+    EXPECT_EQ(n_int, 2);
+    EXPECT_EQ(n_str, 1);
+    auto cg = std::make_shared<CompiledGrammar>(g, vocab);
+    const std::vector<std::string> sources = {"move task 572 to friday, not 57 or 5x", "2026-11-27"};
+    std::vector<uint32_t> w(mask_words(vocab->n_tokens()));
+    auto allowed = [&](GrammarMatcher & m, const std::string & tok) {
+        m.fill_mask(w.data());
+        for (TokenId id = 0; id < vocab->n_tokens(); ++id)
+            if (vocab->bytes(id) == tok) return mask_test(w.data(), id);
+        ADD_FAILURE() << "no token " << tok;
+        return false;
+    };
+    GrammarMatcher m(cg);
+    m.set_copy_constraint(std::make_shared<CopyConstraint>(vocab, sources));
+    ASSERT_TRUE(m.accept_bytes("{\"name\":\"move\",\"arguments\":{\"id\":"));
+    EXPECT_TRUE(m.copy_active());
+    EXPECT_TRUE(allowed(m, "5"));
+    EXPECT_TRUE(allowed(m, "57"));
+    EXPECT_FALSE(allowed(m, "7"));   // not at a word start
+    EXPECT_TRUE(allowed(m, "2"));    // 2026 is a whole number too ('-' is no word byte)
+    EXPECT_FALSE(allowed(m, "6"));
+    EXPECT_FALSE(allowed(m, "-"));
+    ASSERT_TRUE(m.accept_bytes("5"));
+    EXPECT_FALSE(allowed(m, ","));   // "5" is no whole number of the sources ("5x" is one word)
+    EXPECT_FALSE(allowed(m, "5,"));
+    EXPECT_TRUE(allowed(m, "72"));
+    EXPECT_TRUE(allowed(m, "7,"));   // "57", whole
+    ASSERT_TRUE(m.accept_bytes("7"));
+    EXPECT_TRUE(allowed(m, ","));
+    EXPECT_TRUE(allowed(m, "}"));
+    EXPECT_TRUE(allowed(m, "2"));
+    EXPECT_TRUE(allowed(m, "2,"));
+    EXPECT_TRUE(allowed(m, "2}"));
+    EXPECT_FALSE(allowed(m, "0"));
+    ASSERT_TRUE(m.accept_bytes("2,"));
+    EXPECT_FALSE(m.copy_active());
+    // The date: only the date the sources name (the format's rule alone would allow any date).
+    ASSERT_TRUE(m.accept_bytes("\"due\":\""));
+    EXPECT_TRUE(m.copy_active());
+    EXPECT_TRUE(allowed(m, "2"));
+    EXPECT_FALSE(allowed(m, "3"));   // a date, but no span start
+    EXPECT_FALSE(allowed(m, "m"));   // a span start, but no date
+    ASSERT_TRUE(m.accept_bytes("2026-11-2"));
+    EXPECT_TRUE(allowed(m, "7"));
+    EXPECT_FALSE(allowed(m, "8"));
+    ASSERT_TRUE(m.accept_bytes("7\""));
+    EXPECT_FALSE(m.copy_active());
+    // A number the request does not contain cannot be written while a source number can.
+    GrammarMatcher m2(cg);
+    m2.set_copy_constraint(std::make_shared<CopyConstraint>(vocab, sources));
+    ASSERT_TRUE(m2.accept_bytes("{\"name\":\"move\",\"arguments\":{\"id\":"));
+    EXPECT_FALSE(allowed(m2, "9"));
+    // Without numbers in the sources the integer falls back to the plain grammar.
+    GrammarMatcher m3(cg);
+    m3.set_copy_constraint(std::make_shared<CopyConstraint>(vocab, std::vector<std::string>{"no numbers here"}));
+    ASSERT_TRUE(m3.accept_bytes("{\"name\":\"move\",\"arguments\":{\"id\":"));
+    EXPECT_TRUE(allowed(m3, "9"));
+    EXPECT_TRUE(m3.copy_fallback());
+    ASSERT_TRUE(m3.accept_bytes("9}}"));
+    EXPECT_TRUE(m3.can_terminate());
+}
+
 }  // namespace
 }  // namespace sy::grammar

@@ -48,33 +48,37 @@ TEST(CopyFields, CandidatesAndShares) {
         // title always copied; query copied 29 of 30 times; tags copied; meta.note never.
         chats.push_back(call("please add " + w + " tagged home", "create_task",
                              {{"title", w}, {"priority", "low"}, {"tags", {"home"}}, {"meta", {{"note", "zz" + w}}}}));
-        chats.push_back(call("find " + w + " now", "search", {{"query", i == 0 ? "other" : w}}));
+        chats.push_back(call("find " + w + " now, top " + std::to_string(i + 3), "search",
+                             {{"query", i == 0 ? "other" : w}, {"limit", i + 3}}));
     }
     chat::ChatFormat fmt(chat::ChatFormatKind::ChatFormatKind_compact);
     const auto stats = copy_field_stats(chats, fmt);
     std::vector<std::string> paths;
     for (const auto & s : stats) paths.push_back(s.path);
-    // Plain strings only: no enum, no format; nested properties and array items by path.
-    EXPECT_EQ(paths, (std::vector<std::string>{"create_task.title", "create_task.tags[]", "create_task.meta.note",
-                                               "search.query"}));
+    // Strings (plain or with a format) and integers; no enum; nested properties and array items by path.
+    EXPECT_EQ(paths, (std::vector<std::string>{"create_task.title", "create_task.due", "create_task.tags[]",
+                                               "create_task.meta.note", "search.query", "search.limit"}));
     EXPECT_EQ(find(stats, "create_task.title")->n, 30);
     EXPECT_EQ(find(stats, "create_task.title")->n_copied, 30);
+    EXPECT_EQ(find(stats, "create_task.due")->n, 0);
     EXPECT_EQ(find(stats, "search.query")->n_copied, 29);
+    EXPECT_EQ(find(stats, "search.limit")->n_copied, 30);
     EXPECT_EQ(find(stats, "create_task.meta.note")->n_copied, 0);
     // 29/30 < 98%; with fewer than 20 occurrences nothing qualifies.
-    EXPECT_EQ(select_copy_fields(stats), (std::vector<std::string>{"create_task.title", "create_task.tags[]"}));
-    EXPECT_EQ(select_copy_fields(stats, 0.95), (std::vector<std::string>{"create_task.title", "create_task.tags[]", "search.query"}));
+    EXPECT_EQ(select_copy_fields(stats), (std::vector<std::string>{"create_task.title", "create_task.tags[]", "search.limit"}));
+    EXPECT_EQ(select_copy_fields(stats, 0.95),
+              (std::vector<std::string>{"create_task.title", "create_task.tags[]", "search.query", "search.limit"}));
     EXPECT_TRUE(select_copy_fields(stats, 0.98, 31).empty());
 
     EXPECT_EQ(resolve_copy_fields("auto", chats, fmt), select_copy_fields(stats));
     EXPECT_TRUE(resolve_copy_fields("none", chats, fmt).empty());
-    EXPECT_EQ(resolve_copy_fields("search.query,create_task.tags[]", chats, fmt),
-              (std::vector<std::string>{"search.query", "create_task.tags[]"}));
+    EXPECT_EQ(resolve_copy_fields("search.query,create_task.tags[],search.limit", chats, fmt),
+              (std::vector<std::string>{"search.query", "create_task.tags[]", "search.limit"}));
     try {
-        resolve_copy_fields("search.limit", chats, fmt);
-        FAIL() << "an integer field is no copy field";
+        resolve_copy_fields("create_task.priority", chats, fmt);
+        FAIL() << "an enum field is no copy field";
     } catch (const Error & e) {
-        EXPECT_NE(std::string(e.what()).find("search.limit"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("create_task.priority"), std::string::npos);
         EXPECT_NE(std::string(e.what()).find("create_task.title"), std::string::npos);
     }
 }

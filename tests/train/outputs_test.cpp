@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/context.h"
+#include "engine/grammar_constraint.h"
+#include "grammar/tool_call.h"
 #include "train/bpe_trainer.h"
 #include "train/outputs.h"
 #include "train/peft.h"
@@ -117,6 +119,45 @@ TEST(Bpe, TrainedVocabularyRoundTripsAndCompresses) {
     // Deterministic.
     tok::Vocab v2 = train_bpe(texts, p);
     EXPECT_EQ(v.merges_, v2.merges_);
+}
+
+TEST(Bpe, JumpForwardKeepsTheTrainedTokenization) {
+    // A trained vocabulary merges `":{"` (the arguments object opening on its first key). After the tool
+    // name, the grammar forces `","arguments":{` but not the `"` after it (`{}` is allowed). Forcing the
+    // tokens `":` + `{` would put the model off its training text; the forced tokens must be a prefix of
+    // the text's own tokenization.
+    const nlohmann::ordered_json tools = nlohmann::ordered_json::parse(R"([{"type":"function","function":{"name":"list_tasks","parameters":{
+        "type":"object","properties":{"status":{"type":"string","enum":["open","done"]}}}}}])");
+    std::vector<std::string> texts;
+    for (int i = 0; i < 200; ++i)
+        texts.push_back(std::string("{\"name\":\"list_tasks\",\"arguments\":{\"status\":\"") + (i % 2 ? "open" : "done") +
+                        "\"}}");
+    BpeTrainParams bp;
+    bp.vocab_size = 300;
+    auto tk = tok::Tokenizer::from_vocab(train_bpe(texts, bp));
+    const std::vector<int32_t> want = tk->encode(texts[1]);
+    const grammar::ToolCallFormat fmt = grammar::ToolCallFormat::compact();
+    auto compiled = engine::bind_grammar(grammar::compile_tool_grammar(tools, "required", false, fmt), *tk);
+    ASSERT_NE(std::find_if(want.begin(), want.end(), [&](int32_t id) { return tk->vocab().token_bytes(id) == "\":{\""; }),
+              want.end())
+        << "the trained vocabulary should merge \":{\"";
+    engine::GrammarConstraint gc(compiled, *tk, true);
+    size_t k = 0;
+    std::string text;
+    while (k < want.size()) {
+        const std::vector<int32_t> forced = gc.forced_tokens();
+        for (int32_t id : forced) {
+            ASSERT_LT(k, want.size());
+            EXPECT_EQ(id, want[k]) << "forced token " << k << " after '" << text << "'";
+            text += tk->vocab().token_bytes(id);
+            ++k;
+        }
+        if (k == want.size()) break;
+        gc.accept(want[k], 1.0f);  // what a model trained on these texts samples
+        text += tk->vocab().token_bytes(want[k]);
+        ++k;
+    }
+    EXPECT_EQ(text, texts[1]);
 }
 
 TEST(FromScratch, SavedModelWithTrainedVocabLoadsAndMatchesEngine) {
