@@ -571,15 +571,20 @@ std::vector<ojson> generate_task_examples(const ojson & tools, const DatagenPara
                         std::string("the tool set has no '") + need + "' (the generator writes the task-agent tool set)");
     if (p.n < 0) throw Error(ErrorKind::ErrorKind_invalid_argument, "the number of examples must be >= 0");
     const int64_t today = days_from_date(p.today);
-    const std::string system = "You manage the user's task list. Today is " +
-                               capitalise(kWeekdays[weekday_of(today)]) + ", " + p.today + ".";
+    auto system_for = [](int64_t day) {
+        return "You manage the user's task list. Today is " + capitalise(kWeekdays[weekday_of(day)]) + ", " +
+               date_from_days(day) + ".";
+    };
     Rng rng{p.seed * 2 + (p.split == DataSplit::DataSplit_test ? 1 : 0)};
     Ctx c{p.split == DataSplit::DataSplit_train ? datagen::train_banks() : datagen::test_banks(), p.split, p.augment,
           today, rng};
     std::vector<ojson> out;
     out.reserve((size_t)p.n);
     for (int64_t i = 0; i < p.n; ++i) {
-        ojson msgs = ojson::array({ojson{{"role", "system"}, {"content", system}}});
+        // Augmented train conversations each have their own "today" (within about two years of the given
+        // one), so a router learns to copy the dates the prompt resolves instead of one day's calendar.
+        c.today = c.train() && c.augment ? today + rng.range(-365, 365) : today;
+        ojson msgs = ojson::array({ojson{{"role", "system"}, {"content", system_for(c.today)}}});
         int n_calls = 0;
         const size_t k = rng.below(100);
         if (k < 22) add_turn(msgs, create_task(c), n_calls);

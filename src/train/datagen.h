@@ -5,7 +5,8 @@
 // Each example is {"messages": [system, user, assistant, ...], "tools": TOOLS}:
 //   - a request answered by one tool call; titles, tags and queries are copied verbatim from the
 //     utterance into the arguments; ids are integers; relative dates ("next Friday", "in 3 days",
-//     "March 20") are resolved against the fixed "today" the system prompt states;
+//     "March 20") are resolved against the "today" the system prompt states (the given day; in the
+//     augmented train split each conversation's own day within a year of it);
 //   - small talk and out-of-scope requests answered with plain text and NO tool call;
 //   - multi-turn follow-ups: call, tool result, assistant reply, then either the end or a follow-up
 //     request about the same task ("make it high priority" -> update_task with the id from the result).
@@ -36,7 +37,8 @@ struct DatagenParams {
     int64_t n = 1000;
     uint64_t seed = 0;
     DataSplit split = DataSplit::DataSplit_train;
-    std::string today = "2025-03-12";  // YYYY-MM-DD; relative dates resolve against it
+    std::string today = "2025-03-12";  // YYYY-MM-DD; relative dates resolve against it (augmented train
+                                       // conversations: each against its own day within a year of it)
     bool augment = true;               // train split only
 };
 

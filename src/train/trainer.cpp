@@ -61,9 +61,13 @@ TrainResult train(TrainModel & m, const std::vector<TrainExample> & train_set,
     st.best_valid = INFINITY;
     if (!resume_from.empty()) st = load_checkpoint(resume_from, m, opt);
 
-    const int64_t n_batches0 = (int64_t)pack_batches(train_set, epoch_order(train_set.size(), cfg.seed, 0), cfg.batch_tokens).size();
-    const int64_t steps_per_epoch = (n_batches0 + cfg.grad_accum - 1) / cfg.grad_accum;
-    int64_t total = steps_per_epoch * cfg.epochs;
+    // Each epoch packs its own order, so the number of batches varies by epoch: count them all, so the
+    // schedule ends and the last step (with its validation pass) is the one the progress bar calls last.
+    int64_t total = 0;
+    for (int32_t e = 0; e < cfg.epochs; ++e) {
+        const int64_t nb = (int64_t)pack_batches(train_set, epoch_order(train_set.size(), cfg.seed, e), cfg.batch_tokens).size();
+        total += (nb + cfg.grad_accum - 1) / cfg.grad_accum;
+    }
     if (cfg.max_steps > 0) total = std::min(total, cfg.max_steps);
     const int64_t warmup = cfg.warmup_steps >= 0 ? cfg.warmup_steps : std::max<int64_t>(1, total / 20);
     const bool early = cfg.patience > 0 && !valid_set.empty();

@@ -46,7 +46,11 @@ TEST(Datagen, ExamplesAreWellFormedAndArgumentsComeFromTheUtterance) {
         for (const auto & row : rows) {
             const chat::Conversation c = chat::parse_conversation(row);  // validates roles, tools, arguments
             ASSERT_GE(c.messages.size(), 3u);
-            EXPECT_EQ(c.messages[0].content, "You manage the user's task list. Today is Wednesday, 2025-03-12.");
+            // The test split states the given day; augmented train conversations each their own.
+            if (split == DataSplit::DataSplit_test)
+                EXPECT_EQ(c.messages[0].content, "You manage the user's task list. Today is Wednesday, 2025-03-12.");
+            else
+                EXPECT_EQ(c.messages[0].content.rfind("You manage the user's task list. Today is ", 0), 0u);
             const chat::Message & last = c.messages.back();
             ASSERT_EQ(last.role, "assistant");
             // The user turn the last answer responds to.
@@ -145,7 +149,7 @@ TEST(Datagen, DateResolverCoversEveryGeneratedDate) {
             const chat::Message & last = c.messages.back();
             if (last.tool_calls.empty()) continue;
             const std::string & user = c.messages[c.messages.size() - 2].content;
-            const std::string line = chat::date_line(user, days_from_date("2025-03-12"));
+            const std::string line = chat::date_line(user, *chat::find_iso_date(c.messages[0].content));
             for (const char * k : {"due_date", "due_before"})
                 if (last.tool_calls[0].arguments.contains(k)) {
                     const std::string iso = last.tool_calls[0].arguments[k];
@@ -156,6 +160,12 @@ TEST(Datagen, DateResolverCoversEveryGeneratedDate) {
         }
         EXPECT_GT(checked, 300);
     }
+    // Train conversations are spread over many days (a router cannot learn one day's calendar).
+    DatagenParams p;
+    p.n = 400;
+    std::set<std::string> days;
+    for (const auto & row : generate_task_examples(task_tools(), p)) days.insert(row["messages"][0]["content"]);
+    EXPECT_GT(days.size(), 200u);
 }
 
 TEST(Datagen, DeterministicPerSeedAndSplit) {
