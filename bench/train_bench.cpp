@@ -2,10 +2,11 @@
 // (f32 unless told another GGUF type), in training tokens/s, and the achieved FLOP/s against a measured f32
 // GEMM peak on this machine. Also prints peak resident memory. Runs the frozen-base products three ways in
 // one process unless told one (see train/gemm.h): f32 sgemm, bf16 converting W per call, and bf16 from the
-// packs the model keeps for the run. Usage: train_bench [threads] [batch_tokens] [steps] [dtype]
-// [matmul: all|f32|bf16|packed]
+// packs the model keeps for the run, taking turns over a few rounds (median per mode). Usage: train_bench
+// [threads] [batch_tokens] [steps per round] [dtype] [matmul: all|f32|bf16|packed] [rounds, default 3]
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,19 @@ using namespace sy;
 using Clock = std::chrono::steady_clock;
 
 static double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The 1-, 5- and 15-minute load averages (Linux), or "n/a".
+static std::string load_average() {
+    std::FILE * f = std::fopen("/proc/loadavg", "r");
+    if (!f) return "n/a";
+    double a = 0, b = 0, c = 0;
+    const int got = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
+    std::fclose(f);
+    if (got != 3) return "n/a";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", a, b, c);
+    return buf;
+}
 
 // GEMM peak: the best of a few square 1536³ products, f32 (OpenBLAS sgemm) or gemm_bf16, all threads.
 static double gemm_peak_gflops(bool bf16) {
@@ -43,6 +57,7 @@ int main(int argc, char ** argv) {
     const int steps = argc > 3 ? std::atoi(argv[3]) : 3;
     const std::string dtype = argc > 4 ? argv[4] : "f32";
     const std::string which = argc > 5 ? argv[5] : "all";
+    const int rounds = std::max(1, argc > 6 ? std::atoi(argv[6]) : 3);
     struct Mode {
         train::FrozenMatmul matmul;
         bool packed;
@@ -94,35 +109,64 @@ int main(int argc, char ** argv) {
     const double attn = hp.n_layer * 2.0 * seg * qd * 2 * n;  // per forward: QKᵀ + PV over 128-token segments
     const double lora = hp.n_layer * 16.0 * (d * 6 + qd + kvd * 2 + 3.0 * hp.n_ff + d) * 2;
     const double flops = n * (2 * lin * 2 + 2 * lora * 3) + attn * 3;
-    const double peak = gemm_peak_gflops(false), peak_bf16 = gemm_peak_gflops(true);
+    double peak = gemm_peak_gflops(false), peak_bf16 = gemm_peak_gflops(true);
     std::printf("model: %s\n", base->describe().c_str());
-    std::printf("LoRA r16 all projections (%.2fM trainable), %d threads, %lld tokens/step; bf16 kernel: %s\n",
-                tm->n_trainable() / 1e6, threads, (long long)n, train::gemm_bf16_native() ? "avx512-bf16" : "none (rounded sgemm)");
-    std::printf("measured GEMM peak (1536^3): f32 sgemm %.1f GFLOP/s, gemm_bf16 %.1f GFLOP/s; llama.cpp finetune "
-                "anchor: 89 tokens/s (full fine-tune F32); goal >= 267\n", peak, peak_bf16);
-    for (const Mode & mode : modes) {
-        train::set_frozen_matmul(mode.matmul);
-        tm->set_pack_frozen(mode.packed);
-        train::AdamW opt(tm->params(), train::AdamWParams{});
-        auto step = [&] {
-            tm->zero_grad();
-            tm->forward_backward(b, 1.0f / (float)b.n_loss(), 0);
-            opt.step(tm->params(), 1e-4f);
-        };
-        const auto tw = Clock::now();
-        step();  // warm-up (builds the packs in packed mode)
-        const double warm = seconds_since(tw);
-        const auto t0 = Clock::now();
-        for (int s = 0; s < steps; ++s) step();
-        const double sec = seconds_since(t0) / steps;
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        std::printf("[%-6s] %.2f s/step, training tokens/s: %.1f, achieved %.1f GFLOP/s = %.0f%% of the f32 GEMM "
-                    "peak, peak RSS so far %.0f MiB",
-                    mode.name, sec, n / sec, flops / sec / 1e9, 100.0 * flops / sec / 1e9 / peak, ru.ru_maxrss / 1024.0);
-        if (mode.packed && tm->packed_bytes() > 0)
-            std::printf(" (packs %.0f MiB, first step incl. packing %.2f s)", tm->packed_bytes() / 1048576.0, warm);
+    std::printf("LoRA r16 all projections (%.2fM trainable), %d threads, %lld tokens/step, %d rounds of %d steps per "
+                "mode; bf16 kernel: %s; load average at start: %s\n",
+                tm->n_trainable() / 1e6, threads, (long long)n, rounds, steps,
+                train::gemm_bf16_native() ? "avx512-bf16" : "none (rounded sgemm)", load_average().c_str());
+
+    // The modes take turns, one round each, so a shared machine's load changes hit all of them alike (one
+    // optimizer carries on across them: the step's cost does not depend on its state). Switching packs off
+    // frees them, so a packed round rebuilds them in its (untimed) warm-up step.
+    train::AdamW opt(tm->params(), train::AdamWParams{});
+    std::vector<std::vector<double>> secs(modes.size());
+    std::vector<double> rss(modes.size()), warm(modes.size());
+    size_t pack_bytes = 0;
+    for (int round = 0; round < rounds; ++round) {
+        if (round > 0) {
+            peak = std::max(peak, gemm_peak_gflops(false));
+            peak_bf16 = std::max(peak_bf16, gemm_peak_gflops(true));
+        }
+        for (size_t mi = 0; mi < modes.size(); ++mi) {
+            const Mode & mode = modes[mi];
+            train::set_frozen_matmul(mode.matmul);
+            tm->set_pack_frozen(mode.packed);
+            auto step = [&] {
+                tm->zero_grad();
+                tm->forward_backward(b, 1.0f / (float)b.n_loss(), 0);
+                opt.step(tm->params(), 1e-4f);
+            };
+            const auto tw = Clock::now();
+            step();  // warm-up (builds the packs in packed mode)
+            if (round == 0) warm[mi] = seconds_since(tw);
+            const auto t0 = Clock::now();
+            for (int s = 0; s < steps; ++s) step();
+            secs[mi].push_back(seconds_since(t0) / steps);
+            if (round == 0) {
+                struct rusage ru;
+                getrusage(RUSAGE_SELF, &ru);
+                rss[mi] = ru.ru_maxrss / 1024.0;
+            }
+            pack_bytes = std::max(pack_bytes, tm->packed_bytes());
+        }
+    }
+    std::printf("measured GEMM peak (1536^3, best of the rounds): f32 sgemm %.1f GFLOP/s, gemm_bf16 %.1f GFLOP/s; "
+                "llama.cpp finetune anchor: 89 tokens/s (full fine-tune F32); goal >= 267\n",
+                peak, peak_bf16);
+    for (size_t mi = 0; mi < modes.size(); ++mi) {
+        std::vector<double> v = secs[mi];
+        std::sort(v.begin(), v.end());
+        const double sec = v[v.size() / 2];
+        std::printf("[%-6s] median %.2f s/step (rounds:", modes[mi].name, sec);
+        for (double x : secs[mi]) std::printf(" %.2f", x);
+        std::printf("), training tokens/s: %.1f, achieved %.1f GFLOP/s = %.0f%% of the f32 GEMM peak, peak RSS after "
+                    "its first round %.0f MiB",
+                    n / sec, flops / sec / 1e9, 100.0 * flops / sec / 1e9 / peak, rss[mi]);
+        if (modes[mi].packed)
+            std::printf(" (packs %.0f MiB; first step incl. packing %.2f s)", pack_bytes / 1048576.0, warm[mi]);
         std::printf("\n");
     }
+    std::printf("load average at end: %s\n", load_average().c_str());
     return 0;
 }
