@@ -252,18 +252,46 @@ std::string made_up_phrase(Ctx & c, int max_words) {
     return s;
 }
 
+// An everyday noun phrase from the train split's extra words: [determiner or someone's] [adjective] noun
+// [for/with/at someone or something].
+std::string real_object(Ctx & c) {
+    static const Strs kDet = {"the", "my", "our", "a", "some", "the new", "this week's"};
+    std::string s;
+    const size_t d = c.rng.below(10);
+    if (d < 5) s = c.rng.pick(kDet) + " ";
+    else if (d < 6) {
+        std::string who = c.rng.pick(c.b.ext_people);
+        s = who + (who.back() == 's' ? "' " : "'s ");
+    }
+    if (c.rng.chance(0.25)) s += c.rng.pick(c.b.ext_adjectives) + " ";
+    s += c.rng.pick(c.b.ext_nouns);
+    if (c.rng.chance(0.15)) {
+        static const Strs kLink = {"for", "with", "at", "from", "before"};
+        s += " " + c.rng.pick(kLink) + " " +
+             (c.rng.chance(0.5) ? c.rng.pick(c.b.ext_people) : "the " + c.rng.pick(c.b.ext_nouns));
+    }
+    return s;
+}
+
 std::string title(Ctx & c) {
     if (c.train() && c.augment) {
-        // Most train titles are made up in part or whole (the test split's are all unseen): a title the
-        // model could recall from training would let it lower the loss without copying.
+        // Train titles are composed: everyday words in new combinations (about half), made-up words
+        // (about a third; the test split's titles are all unseen), and the bank's own. Neither what a
+        // title says nor whether its words look English may tell where it stands in the request.
         std::string t;
-        const size_t k = c.rng.below(10);
-        if (k < 2) {
+        const size_t k = c.rng.below(20);
+        if (k < 3) {
             std::string verb = c.rng.pick(c.b.title_verbs), obj = c.rng.pick(c.b.title_objects);
             if (c.rng.chance(0.2)) obj = fresh_word(c);
-            if (c.rng.chance(0.1)) verb = fresh_word(c);
             t = verb + " " + obj;
         } else if (k < 8) {
+            t = c.rng.pick(c.b.ext_verbs) + " " + real_object(c);
+        } else if (k < 11) {
+            t = c.rng.pick(c.rng.chance(0.5) ? c.b.ext_verbs : c.b.title_verbs) + " " +
+                (c.rng.chance(0.5) ? c.rng.pick(c.b.title_objects) : real_object(c));
+        } else if (k < 13) {
+            t = c.rng.pick(c.rng.chance(0.7) ? c.b.ext_verbs : c.b.title_verbs) + " " + made_up_phrase(c, 3);
+        } else if (k < 18) {
             t = (c.rng.chance(0.5) ? c.rng.pick(c.b.title_verbs) : fresh_word(c)) + " " + made_up_phrase(c, 4);
         } else {
             t = made_up_phrase(c, 3);
@@ -276,16 +304,32 @@ std::string title(Ctx & c) {
 }
 
 std::string query(Ctx & c) {
-    if (c.train() && c.augment && c.rng.chance(0.8)) return c.rng.chance(0.8) ? fresh_word(c) : made_up_phrase(c, 2);
+    if (c.train() && c.augment) {
+        const size_t k = c.rng.below(10);
+        if (k < 4) {  // an everyday noun, sometimes with its adjective or the bank's
+            std::string q = c.rng.pick(c.b.ext_nouns);
+            if (c.rng.chance(0.15)) q = c.rng.pick(c.b.ext_adjectives) + " " + q;
+            return q;
+        }
+        if (k < 5) return c.rng.pick(c.rng.chance(0.5) ? c.b.ext_people : c.b.ext_verbs);
+        if (k < 8) return c.rng.chance(0.8) ? fresh_word(c) : made_up_phrase(c, 2);
+    }
     return c.rng.pick(c.b.queries);
 }
 
 std::string tag(Ctx & c) {
-    if (c.train() && c.augment && c.rng.chance(0.7)) {
-        std::string w = fresh_word(c);
-        if (c.rng.chance(0.7))
-            for (char & ch : w) ch = (char)std::tolower((unsigned char)ch);
-        return w;
+    if (c.train() && c.augment) {
+        const size_t k = c.rng.below(10);
+        if (k < 3) {  // one everyday word
+            std::string w = c.rng.pick(c.b.ext_nouns);
+            if (w.find(' ') == std::string::npos) return w;
+        }
+        if (k < 7) {
+            std::string w = fresh_word(c);
+            if (c.rng.chance(0.7))
+                for (char & ch : w) ch = (char)std::tolower((unsigned char)ch);
+            return w;
+        }
     }
     return c.rng.pick(c.b.tags);
 }

@@ -25,6 +25,10 @@ struct Banks {
     Strs small_talk, out_of_scope, topic_frames;
     // Multi-turn follow-ups about the task just created: priority {p}, done, delete, date {d}, title {title}.
     Strs follow_priority, follow_done, follow_delete, follow_date, follow_title;
+    // Train split only: everyday English words that augmented titles, queries and tags are composed of
+    // (none is a word of the test split's entities), so real words are as likely to be an entity as made-up
+    // ones and a router must find entities by where they stand, not by how they look.
+    Strs ext_verbs, ext_nouns, ext_adjectives, ext_people;
 };
 
 const Banks & train_banks();

@@ -201,6 +201,30 @@ TEST(Datagen, SplitsShareNoTemplateOrEntity) {
         {&tr.follow_done, &te.follow_done}, {&tr.follow_delete, &te.follow_delete}, {&tr.follow_date, &te.follow_date},
         {&tr.follow_title, &te.follow_title}};
     for (const auto & [x, y] : templates) disjoint(*x, *y, "template");
+    // The train split's extra words share no word with the test split's entities (function words aside).
+    auto words = [](const datagen::Strs & xs) {
+        std::set<std::string> w;
+        for (const auto & x : xs) {
+            std::string cur;
+            for (char ch : x + " ") {
+                if (ch == ' ') {
+                    if (!cur.empty() && cur != "the" && cur != "a" && cur != "my" && cur != "for") w.insert(cur);
+                    cur.clear();
+                } else {
+                    cur += (char)std::tolower((unsigned char)ch);
+                }
+            }
+        }
+        return w;
+    };
+    std::set<std::string> test_words;
+    for (const datagen::Strs * x : {&te.title_verbs, &te.title_objects, &te.tags, &te.queries, &te.topics})
+        for (const auto & w : words(*x)) test_words.insert(w);
+    for (const datagen::Strs * x : {&tr.ext_verbs, &tr.ext_nouns, &tr.ext_adjectives, &tr.ext_people}) {
+        EXPECT_FALSE(x->empty());
+        for (const auto & w : words(*x)) EXPECT_EQ(test_words.count(w), 0u) << "extra train word: " << w;
+    }
+    EXPECT_TRUE(te.ext_verbs.empty() && te.ext_nouns.empty());
 }
 
 TEST(Datagen, RejectsAnotherToolSet) {
