@@ -1,7 +1,8 @@
 // OpenBLAS-backed GEMM and its scalar twin (see gemm.h). OpenBLAS itself runs single-threaded; a product
 // big enough to share is split into column (or row) blocks that the trainer's pool runs concurrently, so
 // one set of worker threads serves both these products and the bf16 kernel (OpenBLAS's own workers would
-// spin-yield between calls, competing with the pool's for the same cores).
+// spin-yield between calls, competing with the pool's for the same cores). gemm_small's blocks run the
+// AVX-512 small-matrix kernel (gemm_f32_avx512.cpp) where the CPU has it.
 #include "train/gemm.h"
 
 #include <cblas.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "tensor/threadpool.h"
 #include "train/gemm_bf16_internal.h"
@@ -26,8 +28,12 @@ void blas_single_threaded() {
     std::call_once(g_blas_once, [] { openblas_set_num_threads(1); });
 }
 
-// Products below this many multiply-adds run on the calling thread (a pool dispatch costs a few µs).
-constexpr int64_t kSplitMacs = int64_t(1) << 20;
+// Products below this many multiply-adds run on the calling thread (a pool dispatch costs a few µs, and
+// waking a parked worker tens).
+constexpr int64_t kSplitMacs = int64_t(1) << 21;
+// gemm_small runs the AVX-512 small-matrix kernel for k up to this (op(B)'s 32-column panel, k × 128
+// bytes, stays in L2); about twice OpenBLAS's AVX2 kernel on LoRA's and attention's shapes.
+constexpr int64_t kSmallMaxK = 1024;
 
 inline void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float * a, int64_t lda,
                  const float * b, int64_t ldb, float beta, float * c, int64_t ldc) {
@@ -48,8 +54,17 @@ inline void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha
 // depend on which thread ran a block (deterministic for a fixed thread count).
 template <typename T>
 void gemm_split(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda, const T * b,
-                int64_t ldb, T beta, T * c, int64_t ldc) {
+                int64_t ldb, T beta, T * c, int64_t ldc, bool small = false) {
     blas_single_threaded();
+    auto blas = [small](bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda,
+                        const T * b, int64_t ldb, T beta, T * c, int64_t ldc) {
+        if constexpr (std::is_same_v<T, float>)
+            if (small) {
+                detail::f32_gemm_small_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                return;
+            }
+        sy::train::blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    };
     detail::PoolLease lease;
     ThreadPool & tp = lease.pool();
     const int nth = tp.size();
@@ -88,6 +103,12 @@ void gemm<double>(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alph
                   const double * b, int64_t ldb, double beta, double * c, int64_t ldc) {
     if (m == 0 || n == 0) return;
     gemm_split<double>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float * a, int64_t lda,
+                const float * b, int64_t ldb, float beta, float * c, int64_t ldc) {
+    if (m == 0 || n == 0) return;
+    gemm_split<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, k <= kSmallMaxK && gemm_bf16_native());
 }
 
 template <typename T>

@@ -17,6 +17,12 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda, const T * b,
           int64_t ldb, T beta, T * c, int64_t ldc);
 
+// gemm<float> for short products (LoRA's rank-sized ones): the AVX-512 small-matrix kernel where the CPU
+// has it and k <= 1024, else gemm<float>. Same contract; f32 results differ from OpenBLAS's only by
+// summation order.
+void gemm_small(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float * a,
+                int64_t lda, const float * b, int64_t ldb, float beta, float * c, int64_t ldc);
+
 // Scalar reference (same contract).
 template <typename T>
 void gemm_ref(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda,

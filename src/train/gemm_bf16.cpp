@@ -93,9 +93,15 @@ void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint3
     uint32_t * apack = g_apack.data();
     PoolLease lease;
     ThreadPool & tp = lease.pool();
-    tp.parallel_for(mb, [&](int64_t b0, int64_t b1, int) {
-        bf16_pack_a_avx512(a, lda, m, k, b0 * kBf16Mr, b1 * kBf16Mr, apack);
-        if (ip && ip->rank > 0) bf16_input_product_avx512(a, lda, k, b0 * kBf16Mr, std::min(m, b1 * kBf16Mr), *ip);
+    // A's rows (and the input product) in a few chunks per thread, claimed like the product's units below.
+    const int64_t a_units = std::min<int64_t>(mb, 4 * (int64_t)tp.size());
+    std::atomic<int64_t> next_a{0};
+    tp.run([&](int, int) {
+        for (int64_t u; (u = next_a.fetch_add(1, std::memory_order_relaxed)) < a_units;) {
+            const int64_t b0 = mb * u / a_units, b1 = mb * (u + 1) / a_units;
+            bf16_pack_a_avx512(a, lda, m, k, b0 * kBf16Mr, b1 * kBf16Mr, apack);
+            if (ip && ip->rank > 0) bf16_input_product_avx512(a, lda, k, b0 * kBf16Mr, std::min(m, b1 * kBf16Mr), *ip);
+        }
     });
     // Few panels (a narrow W): split the rows too, so every thread gets several units.
     const int64_t want = 4 * (int64_t)tp.size();

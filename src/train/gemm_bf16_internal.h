@@ -48,6 +48,11 @@ void bf16_pack_w_fwd_avx512(const float * rows, int64_t ld, int64_t r0, int64_t 
 void bf16_pack_w_bwd_avx512(const float * rows, int64_t ld, int64_t r0, int64_t r1, int64_t n_out, int64_t n_in,
                             uint32_t * bwd);
 
+// C = alpha · op(A) · op(B) + beta · C (beta 0: C is not read), single-threaded, for small products
+// (gemm_f32_avx512.cpp; AVX-512F only).
+void f32_gemm_small_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float * a,
+                           int64_t lda, const float * b, int64_t ldb, float beta, float * c, int64_t ldc);
+
 int gemm_thread_count();  // gemm_set_threads' value (gemm.cpp)
 
 // The trainer's worker pool (gemm_set_threads' size, gemm.cpp) for one product: the shared pool when it

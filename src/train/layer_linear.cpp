@@ -54,6 +54,14 @@ void for_each_tile(const WeightView & w, std::vector<float> & buf, Fn && fn) {
 }
 
 thread_local std::vector<float> t_tile;
+
+// LoRA's own products (one side or k of rank size): gemm_small for float.
+template <typename T>
+void gemm_lora(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T * a, int64_t lda, const T * b,
+               int64_t ldb, T beta, T * c, int64_t ldc) {
+    if constexpr (std::is_same_v<T, float>) gemm_small(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 thread_local std::vector<float> t_lora_e;  // scale · Bᵀ [rank][n_out] for a fused forward
 thread_local std::vector<float> t_lora_g;  // Aᵀ [n_in][rank] for a fused forward
 
@@ -70,7 +78,7 @@ void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T 
             for (int64_t i = 0; i < n * p.n_in; ++i) scratch[i] = x[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
             xd = scratch.data();
         }
-        gemm<T>(false, true, n, p.rank, p.n_in, T(1), xd, p.n_in, p.a, p.n_in, T(0), lora_h, p.rank);
+        gemm_lora<T>(false, true, n, p.rank, p.n_in, T(1), xd, p.n_in, p.a, p.n_in, T(0), lora_h, p.rank);
     };
     bool lora_done = false;
     if (p.frozen) {
@@ -117,7 +125,7 @@ void linear_forward(const LinearParams<T> & p, const T * x, int64_t n, T * y, T 
             for (int64_t o = 0; o < p.n_out; ++o) y[t * p.n_out + o] += p.bias[o];
     if (p.rank > 0 && !lora_done) {
         lora_first();
-        gemm<T>(false, true, n, p.n_out, p.rank, p.scale, lora_h, p.rank, p.b, p.rank, T(1), y, p.n_out);
+        gemm_lora<T>(false, true, n, p.n_out, p.rank, p.scale, lora_h, p.rank, p.b, p.rank, T(1), y, p.n_out);
     }
 }
 
@@ -164,22 +172,23 @@ void linear_backward(const LinearParams<T> & p, const T * x, const T * lora_h, c
                 p.packed->backward(n, dy, p.n_out, dx, p.n_in, &lr, &ip);
             }
         } else {
-            gemm<T>(false, false, n, p.rank, p.n_out, p.scale, dy, p.n_out, p.b, p.rank, T(0), dh, p.rank);
+            gemm_lora<T>(false, false, n, p.rank, p.n_out, p.scale, dy, p.n_out, p.b, p.rank, T(0), dh, p.rank);
         }
-        if (g.db) gemm<T>(true, false, p.n_out, p.rank, n, p.scale, dy, p.n_out, lora_h, p.rank, T(1), g.db, p.rank);
+        if (g.db)
+            gemm_lora<T>(true, false, p.n_out, p.rank, n, p.scale, dy, p.n_out, lora_h, p.rank, T(1), g.db, p.rank);
         const T * xd = x;
         T * xdrop = dh + n * p.rank;
         if (drop) {
             for (int64_t i = 0; i < n * p.n_in; ++i) xdrop[i] = x[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
             xd = xdrop;
         }
-        if (g.da) gemm<T>(true, false, p.rank, p.n_in, n, T(1), dh, p.rank, xd, p.n_in, T(1), g.da, p.n_in);
+        if (g.da) gemm_lora<T>(true, false, p.rank, p.n_in, n, T(1), dh, p.rank, xd, p.n_in, T(1), g.da, p.n_in);
         if (dx && !fused) {
             if (!drop) {
-                gemm<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(1), dx, p.n_in);
+                gemm_lora<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(1), dx, p.n_in);
             } else {
                 T * tmp = xdrop + n * p.n_in;
-                gemm<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(0), tmp, p.n_in);
+                gemm_lora<T>(false, false, n, p.n_in, p.rank, T(1), dh, p.rank, p.a, p.n_in, T(0), tmp, p.n_in);
                 for (int64_t i = 0; i < n * p.n_in; ++i) dx[i] += tmp[i] * (T)dropout_mask(p.dropout_seed, i, p.dropout);
             }
         }

@@ -200,6 +200,44 @@ TEST(PackedBf16, RowSourceErrorsPropagate) {
                  Error);
 }
 
+TEST(GemmF32, MatchesReferenceEveryLayout) {
+    // gemm<float> (OpenBLAS) and gemm_small (the AVX-512 small-matrix kernel for short k where the CPU has
+    // it, OpenBLAS for long k) as the trainer runs them, split over the pool; every transpose, partial
+    // 8-row / 32-column tiles, strided operands, beta 0 (C not read: NaN stays out) and beta 1, products
+    // big enough to be split.
+    const int64_t shapes[][3] = {{1, 1, 1},     {7, 33, 5},     {8, 32, 64},    {13, 70, 129},
+                                 {128, 128, 64}, {16, 576, 512}, {600, 16, 512}, {40, 300, 1100}};
+    for (int threads : {1, 2}) {
+        gemm_set_threads(threads);
+        for (const auto & s : shapes) {
+            const int64_t m = s[0], n = s[1], k = s[2];
+            for (int t = 0; t < 4; ++t) {
+                const bool ta = t & 1, tb = t & 2;
+                for (float beta : {0.0f, 1.0f}) {
+                    const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+                    const auto a = randu((size_t)((ta ? k : m) * lda), 41), b = randu((size_t)((tb ? n : k) * ldb), 42);
+                    auto c1 = randu((size_t)(m * ldc), 43);
+                    auto c2 = c1;
+                    if (beta == 0.0f)
+                        for (int64_t i = 0; i < m; ++i)
+                            for (int64_t j = 0; j < n; ++j) c1[(size_t)(i * ldc + j)] = std::nanf("");
+                    auto c3 = c1;
+                    gemm<float>(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c1.data(), ldc);
+                    gemm_small(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c3.data(), ldc);
+                    gemm_ref<float>(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c2.data(), ldc);
+                    for (size_t i = 0; i < c1.size(); ++i) {
+                        ASSERT_NEAR(c1[i], c2[i], 1e-6 * (double)k + 1e-6)
+                            << "m=" << m << " n=" << n << " k=" << k << " ta=" << ta << " tb=" << tb << " beta=" << beta;
+                        ASSERT_NEAR(c3[i], c2[i], 1e-6 * (double)k + 1e-6) << "small: m=" << m << " n=" << n
+                                                                            << " k=" << k << " ta=" << ta << " tb=" << tb;
+                    }
+                }
+            }
+        }
+    }
+    gemm_set_threads(1);
+}
+
 // LoRA losses over a few steps, the frozen base multiplied in bf16 from packs or per call.
 std::vector<double> lora_losses(const std::string & dtype, bool packed, float dropout, size_t * pack_bytes) {
     const ScopedFrozenMatmul guard(FrozenMatmul::FrozenMatmul_bf16);
