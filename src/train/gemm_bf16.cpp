@@ -1,13 +1,14 @@
 // gemm_bf16's dispatch (see gemm.h): the AVX-512 BF16 kernel threaded over column panels, or bf16-rounded
-// copies through sgemm where the CPU lacks it; and the process-wide choice of the frozen-base matmul.
+// copies through sgemm where the CPU lacks it; PackedBf16 (frozen weights packed once, their products with
+// the optional fused f32 LoRA terms); and the process-wide choice of the frozen-base matmul.
 #include <cblas.h>
 
 #include <algorithm>
 #include <atomic>
-#include <new>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "common/error.h"
