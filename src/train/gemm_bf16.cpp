@@ -104,17 +104,22 @@ void gemm_packed(int64_t m, int64_t k, const float * a, int64_t lda, const uint3
             if (ip && ip->rank > 0) bf16_input_product_avx512(a, lda, k, b0 * kBf16Mr, std::min(m, b1 * kBf16Mr), *ip);
         }
     });
-    // Few panels (a narrow W): split the rows too, so every thread gets several units.
+    // Few panels (a narrow W): split the rows too, so every thread gets several units. A long k (the head's
+    // backward, k = n_vocab): A no longer fits in L2 and streams from memory once per unit, so a unit takes
+    // a run of panels (the kernel walks k blocks outside its panels) and each thread about two units.
     const int64_t want = 4 * (int64_t)tp.size();
     const int64_t chunks = panels >= want ? 1 : std::min(mb, (want + panels - 1) / panels);
-    const int64_t rows_per = ((mb + chunks - 1) / chunks) * kBf16Mr, units = panels * chunks;
+    const int64_t rows_per = ((mb + chunks - 1) / chunks) * kBf16Mr;
+    const bool long_k = chunks == 1 && mb * kBf16Mr * k2 * (int64_t)sizeof(uint32_t) > (int64_t(1) << 21);
+    const int64_t per_unit = long_k ? std::max<int64_t>(1, panels / (2 * (int64_t)tp.size())) : 1;
+    const int64_t groups = (panels + per_unit - 1) / per_unit, units = groups * chunks;
     std::atomic<int64_t> next{0};
     tp.run([&](int, int) {
         for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;) {
-            const int64_t q = u % panels, i0 = (u / panels) * rows_per;
+            const int64_t q = (u % groups) * per_unit, i0 = (u / groups) * rows_per;
             if (i0 < m)
-                bf16_gemm_packed_avx512(apack, i0, std::min(m, i0 + rows_per), k2, bpack, n, q, q + 1, beta, c, ldc,
-                                        lr && lr->rank > 0 ? lr : nullptr);
+                bf16_gemm_packed_avx512(apack, i0, std::min(m, i0 + rows_per), k2, bpack, n, q,
+                                        std::min(panels, q + per_unit), beta, c, ldc, lr && lr->rank > 0 ? lr : nullptr);
         }
     });
 }
