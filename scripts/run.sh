@@ -42,7 +42,7 @@ train() {
   mv "$out.tmp" "$out"
 }
 start=$(date +%s)
-train router "$models/task-router.gguf" 6000 3
+train router "$models/task-router.gguf" 6000 5
 train responder "$models/task-responder.gguf" 2000 2
 # The dashboard shows the router's evaluation on a held-out split phrased with words training never saw.
 if [[ ! -f "$models/eval/router.json" || "$models/eval/router.json" -ot "$models/task-router.gguf" ]]; then

@@ -15,7 +15,7 @@ namespace {
 // router-default is the recipe of the project's default router (docs/training.md, "Router quality").
 constexpr std::array<ModelPreset, 4> kPresets = {{
     // name            embd layers heads kv  n_ff  vocab  ctx   epochs lr    batch wd  eval_every
-    {"router-default", 128, 4, 4, 2, 384, 512, 512, {3, 3e-3f, 512, 0.1f, 250}, "~0.85M params: the default router"},
+    {"router-default", 128, 4, 4, 2, 384, 512, 512, {5, 3e-3f, 512, 0.1f, 250}, "~0.85M params: the default router"},
     {"router-tiny", 128, 4, 4, 2, 384, 512, 512, {3, 3e-3f, 512, 0.1f, 250}, "~0.85M params: minutes on 6k short chats"},
     {"router-small", 256, 6, 8, 4, 768, 512, 512, {3, 2e-3f, 512, 0.1f, 250}, "~4.9M params: ~4x slower per token"},
     {"router-base", 384, 8, 6, 2, 1152, 1024, 1024, {3, 1e-3f, 1024, 0.1f, 250}, "~14M params: several times slower"},
