@@ -16,13 +16,7 @@
 namespace sy::train {
 namespace {
 
-std::vector<float> randu(size_t n, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    std::vector<float> v(n);
-    for (auto & x : v) x = d(rng);
-    return v;
-}
+using test::randu;
 
 std::vector<float> rounded(std::vector<float> v) {
     for (auto & x : v) x = bf16_to_fp32(fp32_to_bf16(x));

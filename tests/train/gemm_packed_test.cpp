@@ -21,13 +21,7 @@
 namespace sy::train {
 namespace {
 
-std::vector<float> randu(size_t n, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    std::vector<float> v(n);
-    for (auto & x : v) x = d(rng);
-    return v;
-}
+using test::randu;
 
 std::unique_ptr<PackedBf16> pack_of(const std::vector<float> & w, int64_t n_out, int64_t n_in) {
     return PackedBf16::pack(n_out, n_in, [&](int64_t r0, int64_t r1, float * out) {

@@ -31,6 +31,15 @@ inline std::string tiny_model(const std::string & arch, const std::string & dtyp
     return path;
 }
 
+// n floats uniform in [-1, 1) (GEMM operands of the kernel tests).
+inline std::vector<float> randu(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto & x : v) x = d(rng);
+    return v;
+}
+
 // Random examples of given lengths with loss on the second half of each.
 inline std::vector<TrainExample> random_examples(const std::vector<int> & lens, int32_t n_vocab, uint64_t seed) {
     std::mt19937_64 rng(seed);
