@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/chat_format.h"
+#include "chat/slot_tagger.h"
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "engine/generate.h"
@@ -93,6 +94,7 @@ void add_run(CLI::App & app) {
         std::shared_ptr<const grammar::Grammar> g;
         std::optional<chat::ChatFormat> chat_fmt;
         std::vector<std::string> copy_sources;
+        std::map<std::string, std::vector<std::string>> tagged;
         if (!o->tools.empty()) {
             chat_fmt = chat::ChatFormat::detect(model->file(), tk.vocab());
             chat::Conversation conv;
@@ -104,6 +106,7 @@ void add_run(CLI::App & app) {
             g = grammar::compile_tool_grammar(conv.tools, tool_choice_json(o->tool_choice), o->parallel_tools,
                                               chat_fmt->tool_call_format(), {fields.begin(), fields.end()});
             copy_sources = chat_fmt->copy_sources(conv);
+            if (auto tagger = chat::SlotTagger::read(model->file())) tagged = tagger->tag_request(conv);
             ids = chat::tokenize_rendered(tk, chat_fmt->render(conv, true), tk.vocab().special().add_bos).tokens;
         } else {
             if (!o->json_schema.empty()) {
@@ -140,6 +143,7 @@ void add_run(CLI::App & app) {
         if (g) {
             const auto compiled = engine::bind_grammar(g, tk);
             engine::GrammarConstraint gc(compiled, tk, !o->no_jump_forward, engine::make_copy_constraint(*compiled, copy_sources));
+            gc.set_field_copy_spans(tagged);
             engine::GenerateResult r = engine::generate(ctx, ids, gp, &gc);
             const bool complete = gc.matcher().can_terminate();
             if (!complete)

@@ -38,6 +38,14 @@ std::shared_ptr<const grammar::CopyConstraint> make_copy_constraint(const gramma
     return std::make_shared<grammar::CopyConstraint>(compiled.tokens_ptr(), sources);
 }
 
+void GrammarConstraint::set_field_copy_spans(const std::map<std::string, std::vector<std::string>> & spans) {
+    if (!matcher_.has_copy_constraint()) return;
+    std::map<std::string, std::shared_ptr<const grammar::CopyConstraint>> fields;
+    for (const auto & [field, texts] : spans)
+        if (!texts.empty()) fields[field] = std::make_shared<grammar::CopyConstraint>(compiled_->tokens_ptr(), texts, true);
+    if (!fields.empty()) matcher_.set_field_copy_sources(std::move(fields));
+}
+
 void GrammarConstraint::fill_mask(uint32_t * words, int32_t n_vocab) {
     // Padding rows of the output matrix beyond the vocabulary stay disallowed (fill_mask writes the
     // table's words; the caller sized and zeroed the buffer for n_vocab).

@@ -4,7 +4,9 @@
 // of the whole decision (grammar/confidence.h).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -28,6 +30,10 @@ public:
     bool finished() const override;
     bool can_stop() const override { return matcher_.can_terminate(); }
     std::vector<int32_t> forced_tokens() override;
+
+    // Copy strings of these arguments copy one of the given spans whole (a router's slot tagger, see
+    // chat/slot_tagger.h); fields without spans keep the request's copy rule. Before the first step.
+    void set_field_copy_spans(const std::map<std::string, std::vector<std::string>> & spans);
 
     grammar::OutputConfidence confidence() const { return tracker_.result(); }
     const grammar::GrammarMatcher & matcher() const { return matcher_; }

@@ -100,7 +100,7 @@ bool is_copy_span(const std::vector<std::string> & sources, std::string_view val
     return false;
 }
 
-CopyConstraint::CopyConstraint(std::shared_ptr<const TokenTable> tokens, const std::vector<std::string> & sources)
+CopyConstraint::CopyConstraint(std::shared_ptr<const TokenTable> tokens, const std::vector<std::string> & sources, bool whole)
     : tokens_(std::move(tokens)) {
     SY_ASSERT(tokens_);
     for (const std::string & src : sources) {
@@ -129,6 +129,7 @@ CopyConstraint::CopyConstraint(std::shared_ptr<const TokenTable> tokens, const s
             const uint32_t p = base + (u < units.size() ? units[u].first : (uint32_t)e.size());
             const bool prev_word = u > 0 && units[u - 1].second;
             const bool next_word = u < units.size() && units[u].second;
+            if (whole && u != 0 && u != units.size()) continue;
             if (u < units.size() && !prev_word) flags_[p] |= kStart;
             if (!next_word) flags_[p] |= kEnd;
         }

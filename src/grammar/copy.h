@@ -73,7 +73,9 @@ std::vector<std::string> read_copy_fields(const gguf::File & file);
 // may start and end, bound to a vocabulary. Immutable; the per-position state lives in the matcher.
 class CopyConstraint {
 public:
-    CopyConstraint(std::shared_ptr<const TokenTable> tokens, const std::vector<std::string> & sources);
+    // whole: a span is a whole source (it starts at a source's first byte and ends at its last), as for the
+    // spans a router's slot tagger found (chat/slot_tagger.h); otherwise any word-bounded span of one.
+    CopyConstraint(std::shared_ptr<const TokenTable> tokens, const std::vector<std::string> & sources, bool whole = false);
 
     const TokenTable & tokens() const { return *tokens_; }
     bool empty() const { return starts_.empty(); }  // no source text with a span in it

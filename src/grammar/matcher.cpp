@@ -38,28 +38,39 @@ void GrammarMatcher::set_copy_constraint(std::shared_ptr<const CopyConstraint> c
     if (copy && copy->tokens().fingerprint() != compiled_->tokens().fingerprint())
         throw Error(ErrorKind::ErrorKind_invalid_argument, "copy constraint bound to another vocabulary than the grammar");
     copy_ = compiled_->has_copy_tags() ? std::move(copy) : nullptr;
+    field_copy_.clear();
     reset();
 }
 
-uint8_t GrammarMatcher::in_copy(const std::vector<Thread> & threads) const {
+void GrammarMatcher::set_field_copy_sources(std::map<std::string, std::shared_ptr<const CopyConstraint>> fields) {
+    for (const auto & [name, cc] : fields)
+        if (!cc || cc->tokens().fingerprint() != compiled_->tokens().fingerprint())
+            throw Error(ErrorKind::ErrorKind_invalid_argument, "copy constraint for '" + name + "' missing or bound to another vocabulary");
+    field_copy_ = copy_ ? std::move(fields) : decltype(field_copy_){};
+    reset();
+}
+
+uint16_t GrammarMatcher::in_copy(const std::vector<Thread> & threads) const {
     const Grammar & g = compiled_->grammar();
     for (const Thread & t : threads) {
-        const TagInfo & info = g.tags()[g.tag(t.state)];
-        if (info.kind == TagKind::TagKind_copy) return info.copy_integer ? kCopyInteger : kCopyString;
+        const uint16_t tag = g.tag(t.state);
+        if (g.tags()[tag].kind == TagKind::TagKind_copy) return tag;
     }
     return 0;
 }
 
-bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & flags,
-                                  uint8_t end_in_copy, bool strict) const {
-    const CopyConstraint & cc = *copy_;
-    const std::string & text = cc.text();
-    auto fresh = [&](uint8_t kind) {
+bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint16_t> & flags,
+                                  uint16_t end_in_copy, bool strict) const {
+    auto fresh = [&](uint16_t tag) {
+        const TagInfo & info = compiled_->grammar().tags()[tag];
         st.active = true;
         st.any_read = false;
-        st.integer = kind == kCopyInteger;
-        st.free = cc.empty();
-        st.live = cc.starts();
+        st.integer = info.copy_integer;
+        st.cc = copy_.get();
+        if (!st.integer)
+            if (auto it = field_copy_.find(info.arg); it != field_copy_.end()) st.cc = it->second.get();
+        st.free = st.cc->empty();
+        st.live = st.cc->starts();
     };
     std::vector<uint32_t> next;
     for (size_t i = 0; i < bytes.size(); ++i) {
@@ -69,6 +80,8 @@ bool GrammarMatcher::copy_advance(CopyState & st, std::string_view bytes, const 
         }
         if (!st.active) fresh(flags[i]);
         if (st.free) continue;
+        const CopyConstraint & cc = *st.cc;
+        const std::string & text = cc.text();
         const uint8_t b = (uint8_t)bytes[i];
         next.clear();
         if (b != 0)
@@ -115,7 +128,7 @@ uint16_t GrammarMatcher::position_tag(const std::vector<Thread> & threads) const
 }
 
 bool GrammarMatcher::advance(const std::vector<Thread> & from, std::string_view bytes, std::vector<Thread> & to,
-                             std::vector<uint16_t> * tags, std::vector<uint8_t> * copy_flags) {
+                             std::vector<uint16_t> * tags, std::vector<uint16_t> * copy_flags) {
     const Grammar & g = compiled_->grammar();
     scratch_a_ = from;
     bool escaped = false;
@@ -148,7 +161,7 @@ bool GrammarMatcher::accept_token(TokenId id) {
 bool GrammarMatcher::accept_bytes(std::string_view bytes) {
     if (is_terminated()) return false;
     std::vector<uint16_t> tags;
-    std::vector<uint8_t> copy_flags;
+    std::vector<uint16_t> copy_flags;
     Position p;
     if (!advance(history_.back().threads, bytes, p.threads, &tags, copy_ ? &copy_flags : nullptr)) return false;
     if (copy_) {
@@ -242,7 +255,7 @@ bool GrammarMatcher::copy_token_ok(const std::string & bytes) {
     size_t mark = arena_.size();
     arena_.set_hashing(false);
     scratch_a_ = pos.threads;
-    std::vector<uint8_t> flags;
+    std::vector<uint16_t> flags;
     flags.reserve(bytes.size());
     bool escaped = false, alive = true;
     for (char c : bytes) {
@@ -254,7 +267,7 @@ bool GrammarMatcher::copy_token_ok(const std::string & bytes) {
             break;
         }
     }
-    const uint8_t end_in_copy = alive ? in_copy(scratch_a_) : 0;
+    const uint16_t end_in_copy = alive ? in_copy(scratch_a_) : 0;
     arena_.truncate(mark);
     arena_.set_hashing(true);
     if (!alive) return true;  // the grammar decides
@@ -278,7 +291,7 @@ void GrammarMatcher::copy_filter(uint32_t * words) {
         // Inside a copy string: the tokens that continue a live span (or close it), checked in full when they
         // run on past the closing quote (they could enter the next copy string).
         copy_crossing_.clear();
-        copy_->add_allowed(pos.copy.live, pos.copy.any_read, pos.copy.integer, copy_words_.data(), copy_crossing_);
+        pos.copy.cc->add_allowed(pos.copy.live, pos.copy.any_read, pos.copy.integer, copy_words_.data(), copy_crossing_);
         for (int32_t i = 0; i < n_words; ++i) copy_words_[i] &= words[i];
         for (TokenId id : copy_crossing_)
             if (mask_test(copy_words_.data(), id) && tt.bytes(id).size() > 2 && !copy_token_ok(tt.bytes(id)))

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -192,6 +193,11 @@ public:
     void set_copy_constraint(std::shared_ptr<const CopyConstraint> copy);
     // Whether the position is inside a copy string under the copy rule / inside one that fell back to the
     // plain grammar (no source could continue, see copy.h).
+    // Copy strings of the named top-level arguments (TagInfo::arg) take their spans from these instead of
+    // the request (a router's slot-tagger spans, whole: chat/slot_tagger.h). Copy integers never do. Call
+    // after set_copy_constraint; resets the matcher.
+    void set_field_copy_sources(std::map<std::string, std::shared_ptr<const CopyConstraint>> fields);
+    bool has_copy_constraint() const { return copy_ != nullptr; }
     bool copy_active() const { return history_.back().copy.active && !history_.back().copy.free; }
     bool copy_fallback() const { return history_.back().copy.active && history_.back().copy.free; }
 
@@ -208,6 +214,7 @@ public:
         bool free = false;
         bool any_read = false;
         bool integer = false;  // an integer's digits: any non-word byte closes the span (a string: '"')
+        const CopyConstraint * cc = nullptr;  // whose text `live` indexes (set while active)
         std::vector<uint32_t> live;
     };
 
@@ -218,13 +225,13 @@ private:
         CopyState copy;
     };
     bool advance(const std::vector<detail::Thread> & from, std::string_view bytes, std::vector<detail::Thread> & to,
-                 std::vector<uint16_t> * tags, std::vector<uint8_t> * in_copy = nullptr);
-    // 0 outside copy fields, kCopyString inside a copy string, kCopyInteger inside a copy integer.
-    static constexpr uint8_t kCopyString = 1, kCopyInteger = 2;
-    uint8_t in_copy(const std::vector<detail::Thread> & threads) const;
+                 std::vector<uint16_t> * tags, std::vector<uint16_t> * in_copy = nullptr);
+    // 0 outside copy fields, else the copy tag of the position (its TagInfo says string or integer, and
+    // which argument).
+    uint16_t in_copy(const std::vector<detail::Thread> & threads) const;
     // Applies the copy rule to `bytes` read with per-byte in_copy flags, ending in a position whose in_copy
     // is `end_in_copy`. strict: false on a byte that breaks the rule; else such a string becomes free.
-    bool copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint8_t> & in_copy, uint8_t end_in_copy,
+    bool copy_advance(CopyState & st, std::string_view bytes, const std::vector<uint16_t> & in_copy, uint16_t end_in_copy,
                       bool strict) const;
     // Whether the token keeps the copy rule when read from the current position (grammar acceptance is
     // assumed, not checked).
@@ -236,6 +243,7 @@ private:
 
     std::shared_ptr<const CompiledGrammar> compiled_;
     std::shared_ptr<const CopyConstraint> copy_;
+    std::map<std::string, std::shared_ptr<const CopyConstraint>> field_copy_;
     detail::FrameArena arena_;
     std::vector<Position> history_;  // history_[0] = start
     std::vector<uint16_t> last_tags_;

@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 
+#include "chat/slot_tagger.h"
 #include "engine/grammar_constraint.h"
 #include "engine/quantize_recipe.h"
 #include "grammar/cache.h"
@@ -78,6 +79,7 @@ struct LocalProvider::Impl {
     std::optional<chat::ChatFormat> format;
     std::string base_fingerprint;
     std::set<std::string> base_copy_fields;  // switchyard.router.copy_fields of the model (grammar/copy.h)
+    std::optional<chat::SlotTagger> tagger;  // the model's slot tagger (chat/slot_tagger.h), if it has one
     std::shared_ptr<const grammar::TokenTable> token_table;
     grammar::GrammarCache grammar_cache{64};
     std::unique_ptr<engine::Scheduler> scheduler;
@@ -158,6 +160,7 @@ LocalProvider::LocalProvider(const LocalModelParams & params) : impl_(std::make_
     m.format = chat::ChatFormat::detect(m.model->file(), m.model->tokenizer().vocab());
     m.base_fingerprint = m.model->file().get_string("switchyard.tools_fingerprint").value_or("");
     for (const std::string & c : grammar::read_copy_fields(m.model->file())) m.base_copy_fields.insert(c);
+    m.tagger = chat::SlotTagger::read(m.model->file());
     m.token_table = grammar::TokenTable::from_vocab(m.model->tokenizer().vocab());
     for (const auto & [name, path] : params.adapters) m.adapters[name] = m.load(name, path);
     m.seed_base = std::random_device{}();
@@ -212,6 +215,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     std::vector<int32_t> prompt;
     std::shared_ptr<const grammar::CompiledGrammar> compiled;
     std::vector<std::string> copy_sources;
+    std::map<std::string, std::vector<std::string>> tagged_spans;
     bool tool_grammar = false;
     const grammar::ToolCallFormat call_format = m.format->tool_call_format();
     if (req.prompt) {
@@ -240,6 +244,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
                 return grammar::compile_tool_grammar(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             });
             if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
+            if (!fields.empty() && !adapter && m.tagger) tagged_spans = m.tagger->tag_request(conv);
         }
     }
     if (!tool_grammar && req.response_format.is_object()) {
@@ -293,6 +298,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     if (compiled) {
         constraint = std::make_shared<engine::GrammarConstraint>(compiled, tk, true,
                                                                  engine::make_copy_constraint(*compiled, copy_sources));
+        constraint->set_field_copy_spans(tagged_spans);
         job.constraint = constraint;
     }
     if (adapter) job.loras.push_back({adapter->lora, 1.0f});

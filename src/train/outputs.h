@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chat/chat_format.h"
+#include "chat/slot_tagger.h"
 #include "gguf/gguf.h"
 #include "gguf/types.h"
 #include "tokenizer/tokenizer.h"
@@ -21,6 +22,7 @@ struct SaveModelParams {
     std::string chat_format;        // written as switchyard.chat_format when set (e.g. "compact")
     std::string tools_fingerprint;  // written as switchyard.tools_fingerprint when set (chat::tools_fingerprint)
     std::vector<std::string> copy_fields;  // written as switchyard.router.copy_fields when non-empty
+    std::optional<chat::SlotTagger> tagger;  // written as switchyard.router.tagger.* when set
 };
 
 // Full model: every weight of `m` (trainable params, or the frozen base for a LoRA model is not allowed).

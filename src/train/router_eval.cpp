@@ -7,6 +7,7 @@
 #include "engine/generate.h"
 #include "engine/grammar_constraint.h"
 #include "grammar/tool_call.h"
+#include "chat/slot_tagger.h"
 #include "grammar/copy.h"
 
 namespace sy::train {
@@ -16,6 +17,7 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
                            const std::optional<std::vector<std::string>> & copy_fields) {
     const std::vector<std::string> fields = copy_fields ? *copy_fields : grammar::read_copy_fields(model.file());
     const std::set<std::string> field_set(fields.begin(), fields.end());
+    const std::optional<chat::SlotTagger> tagger = field_set.empty() ? std::nullopt : chat::SlotTagger::read(model.file());
     const auto t0 = std::chrono::steady_clock::now();
     const tok::Tokenizer & tk = model.tokenizer();
     const grammar::ToolCallFormat tcf = format.tool_call_format();
@@ -44,6 +46,7 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
         std::vector<int32_t> ids = chat::tokenize_rendered(tk, format.render(prompt, true), tk.vocab().special().add_bos).tokens;
         if ((int32_t)ids.size() + gp.n_predict >= cp.n_ctx) ids.erase(ids.begin(), ids.end() - (cp.n_ctx - gp.n_predict - 1));
         engine::GrammarConstraint gc(compiled, tk, true, engine::make_copy_constraint(*compiled, format.copy_sources(prompt)));
+        if (tagger) gc.set_field_copy_spans(tagger->tag_request(prompt));
         const engine::GenerateResult r = engine::generate(ctx, ids, gp, &gc);
         ev.n_tokens += (int64_t)r.tokens.size();
         grammar::ParsedOutput got;

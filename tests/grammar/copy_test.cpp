@@ -249,6 +249,36 @@ TEST(GrammarCopy, TokensEnteringACopyStringAreChecked) {
     EXPECT_TRUE(mask_test(w.data(), ' '));
 }
 
+TEST(GrammarCopy, FieldSourcesAreCopiedWhole) {
+    // A slot tagger's spans for `title` (chat/slot_tagger.h): the title is one of them, whole; other copy
+    // fields keep the request's spans.
+    auto vocab = byte_vocab();
+    auto g = compile_tool_grammar(tools(), "required", false, ToolCallFormat::compact(), kFields);
+    auto cg = std::make_shared<CompiledGrammar>(g, vocab);
+    std::vector<uint32_t> w(mask_words(vocab->n_tokens()));
+    GrammarMatcher m(cg);
+    m.set_copy_constraint(std::make_shared<CopyConstraint>(vocab, std::vector<std::string>{"add buy milk to my list"}));
+    m.set_field_copy_sources({{"title", std::make_shared<CopyConstraint>(vocab, std::vector<std::string>{"buy milk", "my list"}, true)}});
+    ASSERT_TRUE(m.accept_bytes("{\"name\":\"create_task\",\"arguments\":{\"title\":\""));
+    m.fill_mask(w.data());
+    EXPECT_TRUE(mask_test(w.data(), 'b'));
+    EXPECT_TRUE(mask_test(w.data(), 'm'));
+    EXPECT_FALSE(mask_test(w.data(), 'a'));  // "add" starts a request span, not a tagged one
+    EXPECT_FALSE(mask_test(w.data(), 'l'));  // "list" is inside a tagged span
+    ASSERT_TRUE(m.accept_bytes("buy"));
+    m.fill_mask(w.data());
+    EXPECT_FALSE(mask_test(w.data(), '"'));  // a word end, but not the span's end
+    ASSERT_TRUE(m.accept_bytes(" milk"));
+    m.fill_mask(w.data());
+    EXPECT_TRUE(mask_test(w.data(), '"'));
+    ASSERT_TRUE(m.accept_bytes("\",\"tags\":[\""));
+    m.fill_mask(w.data());
+    EXPECT_TRUE(mask_test(w.data(), 'a'));  // tags: any span of the request
+    EXPECT_TRUE(mask_test(w.data(), 'l'));
+    ASSERT_TRUE(m.accept_bytes("list\"]}}"));
+    EXPECT_TRUE(m.can_terminate());
+}
+
 TEST(GrammarCopy, FallsBackWhenNoSourceCanContinue) {
     auto vocab = byte_vocab();
     auto g = compile_tool_grammar(tools(), "required", false, ToolCallFormat::compact(), kFields);

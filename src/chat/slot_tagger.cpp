@@ -1,0 +1,348 @@
+// The router's slot tagger: training, decoding, GGUF metadata (see slot_tagger.h).
+#include "chat/slot_tagger.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+#include "common/error.h"
+#include "common/rng.h"
+
+namespace sy::chat {
+namespace {
+
+constexpr const char * kFieldsKey = "switchyard.router.tagger.fields";
+constexpr const char * kBucketsKey = "switchyard.router.tagger.buckets";
+constexpr const char * kWeightsKey = "switchyard.router.tagger.weights";
+constexpr const char * kTransKey = "switchyard.router.tagger.transitions";
+constexpr const char * kKnownKey = "switchyard.router.tagger.known_words";
+
+bool word_byte(unsigned char c) { return std::isalnum(c) || c == '\'' || c >= 0x80; }
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char & c : out) c = (char)std::tolower((unsigned char)c);
+    return out;
+}
+
+bool plain_string(const ojson & s) {
+    if (!s.is_object() || !s.contains("type") || s["type"] != "string") return false;
+    for (const char * k : {"enum", "const", "format", "pattern", "$ref", "anyOf", "oneOf", "allOf"})
+        if (s.contains(k)) return false;
+    return true;
+}
+
+uint64_t fnv(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
+    uint64_t h = 1469598103934665603ull;
+    for (std::string_view s : {a, std::string_view("\x1f"), b, std::string_view("\x1f"), c})
+        for (char ch : s) h = (h ^ (uint8_t)ch) * 1099511628211ull;
+    return h;
+}
+
+// The tools' parameters by name, for the fields of a call.
+const ojson * parameters_of(const ojson & tools, const std::string & name) {
+    if (!tools.is_array()) return nullptr;
+    for (const ojson & t : tools) {
+        const ojson & fn = t.contains("function") ? t["function"] : t;
+        if (fn.is_object() && fn.value("name", "") == name && fn.contains("parameters")) return &fn["parameters"];
+    }
+    return nullptr;
+}
+
+struct Example {
+    std::vector<std::string> words;  // lowercased
+    std::vector<int32_t> labels;
+};
+
+}  // namespace
+
+std::vector<TaggerWord> tagger_words(std::string_view text) {
+    std::vector<TaggerWord> out;
+    size_t i = 0;
+    while (i < text.size()) {
+        const unsigned char c = (unsigned char)text[i];
+        if (std::isspace(c)) {
+            ++i;
+            continue;
+        }
+        size_t j = i + 1;
+        if (word_byte(c))
+            while (j < text.size() && word_byte((unsigned char)text[j])) ++j;
+        out.push_back({i, j});
+        i = j;
+    }
+    return out;
+}
+
+std::vector<std::string> tagger_fields(const ojson & parameters) {
+    std::vector<std::string> out;
+    if (!parameters.is_object() || !parameters.contains("properties") || !parameters["properties"].is_object()) return out;
+    for (auto it = parameters["properties"].begin(); it != parameters["properties"].end(); ++it) {
+        const ojson & s = it.value();
+        const bool array = s.is_object() && s.value("type", "") == "array" && s.contains("items");
+        if (plain_string(s) || (array && plain_string(s["items"]))) out.push_back(it.key());
+    }
+    return out;
+}
+
+void SlotTagger::features(const std::vector<std::string> & words, size_t i, std::vector<uint32_t> & out) const {
+    auto W = [&](ptrdiff_t j) -> std::string_view {
+        if (j < 0) return "<s>";
+        if (j >= (ptrdiff_t)words.size()) return "</s>";
+        return words[(size_t)j];
+    };
+    auto known = [&](ptrdiff_t j) -> std::string_view {
+        if (j < 0 || j >= (ptrdiff_t)words.size()) return "edge";
+        return known_.count(words[(size_t)j]) ? "yes" : "no";
+    };
+    const ptrdiff_t k = (ptrdiff_t)i;
+    const std::string_view w = W(k);
+    const std::string pos = std::to_string(std::min<size_t>(i, 3));
+    out.clear();
+    auto add = [&](std::string_view a, std::string_view b = {}, std::string_view c = {}) {
+        out.push_back((uint32_t)(fnv(a, b, c) % n_buckets_));
+    };
+    add("bias");
+    add("w", w);
+    add("p1", W(k - 1));
+    add("p2", W(k - 2));
+    add("n1", W(k + 1));
+    add("n2", W(k + 2));
+    add("p1w", W(k - 1), w);
+    add("wn1", w, W(k + 1));
+    add("p2p1", W(k - 2), W(k - 1));
+    add("n1n2", W(k + 1), W(k + 2));
+    add("suf3", w.substr(w.size() > 3 ? w.size() - 3 : 0));
+    add("pre3", w.substr(0, 3));
+    add("known", known(k));
+    add("known-p1", known(k - 1), known(k));
+    add("known-n1", known(k), known(k + 1));
+    add("pos", pos);
+}
+
+SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const SlotTaggerOptions & opt) {
+    SlotTagger t;
+    t.n_buckets_ = std::max<uint32_t>(opt.n_buckets, 1024);
+    // Fields, in first-seen order over the tool sets.
+    for (const Conversation & c : convs)
+        if (c.tools.is_array())
+            for (const ojson & tool : c.tools) {
+                const ojson & fn = tool.contains("function") ? tool["function"] : tool;
+                if (!fn.is_object() || !fn.contains("parameters")) continue;
+                for (const std::string & f : tagger_fields(fn["parameters"]))
+                    if (std::find(t.fields_.begin(), t.fields_.end(), f) == t.fields_.end()) t.fields_.push_back(f);
+            }
+    if (t.fields_.empty())
+        throw Error(ErrorKind::ErrorKind_invalid_argument, "slot tagger: no tool in the data has a free-text string argument");
+    auto field_index = [&](const std::string & f) {
+        return (int32_t)(std::find(t.fields_.begin(), t.fields_.end(), f) - t.fields_.begin());
+    };
+
+    std::vector<Example> data;
+    for (const Conversation & c : convs)
+        for (size_t i = 1; i < c.messages.size(); ++i) {
+            const Message & m = c.messages[i];
+            if (m.role != "assistant" || c.messages[i - 1].role != "user") continue;
+            const std::string & u = c.messages[i - 1].content;
+            const std::vector<TaggerWord> ws = tagger_words(u);
+            Example ex;
+            for (const TaggerWord & w : ws) ex.words.push_back(lower(std::string_view(u).substr(w.begin, w.end - w.begin)));
+            ex.labels.assign(ws.size(), 0);
+            const std::string lu = lower(u);
+            for (const ToolCall & call : m.tool_calls) {
+                const ojson * params = parameters_of(c.tools, call.name);
+                if (!params || !call.arguments.is_object()) continue;
+                for (const std::string & f : tagger_fields(*params)) {
+                    if (!call.arguments.contains(f)) continue;
+                    const ojson & v = call.arguments[f];
+                    std::vector<std::string> values;
+                    if (v.is_string()) values.push_back(v.get<std::string>());
+                    else if (v.is_array())
+                        for (const ojson & x : v)
+                            if (x.is_string()) values.push_back(x.get<std::string>());
+                    for (const std::string & value : values) {
+                        const std::string lv = lower(value);
+                        if (lv.empty()) continue;
+                        // The first word-aligned, still unlabelled occurrence.
+                        for (size_t at = lu.find(lv); at != std::string::npos; at = lu.find(lv, at + 1)) {
+                            size_t first = ws.size(), last = ws.size();
+                            for (size_t k = 0; k < ws.size(); ++k) {
+                                if (ws[k].begin == at) first = k;
+                                if (ws[k].end == at + lv.size()) last = k;
+                            }
+                            if (first == ws.size() || last == ws.size() || last < first) continue;
+                            bool free = true;
+                            for (size_t k = first; k <= last; ++k) free = free && ex.labels[k] == 0;
+                            if (!free) continue;
+                            const int32_t fi = field_index(f);
+                            for (size_t k = first; k <= last; ++k) ex.labels[k] = k == first ? 1 + 2 * fi : 2 + 2 * fi;
+                            break;
+                        }
+                    }
+                }
+            }
+            if (!ex.words.empty()) data.push_back(std::move(ex));
+        }
+    if (data.empty()) throw Error(ErrorKind::ErrorKind_invalid_argument, "slot tagger: no assistant turn answers a user turn");
+    for (const Example & ex : data)
+        for (const std::string & w : ex.words) t.known_.insert(w);
+    t.n_examples_ = (int32_t)data.size();
+
+    // Averaged perceptron (lazy averaging: acc sums step * update; the average is w - acc / step).
+    const int32_t L = t.n_labels();
+    t.w_.assign((size_t)t.n_buckets_ * L, 0.0f);
+    t.trans_.assign((size_t)(L + 1) * L, 0.0f);
+    std::vector<float> wacc(t.w_.size(), 0.0f), tacc(t.trans_.size(), 0.0f);
+    std::vector<std::vector<std::vector<uint32_t>>> feats(data.size());
+    for (size_t e = 0; e < data.size(); ++e) {
+        feats[e].resize(data[e].words.size());
+        for (size_t i = 0; i < data[e].words.size(); ++i) t.features(data[e].words, i, feats[e][i]);
+    }
+    std::vector<size_t> order(data.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    SplitMix64 rng{opt.seed ^ 0x51a7ull};
+    float step = 1;
+    auto bump = [&](std::vector<float> & v, std::vector<float> & acc, size_t at, float d) {
+        v[at] += d;
+        acc[at] += step * d;
+    };
+    for (int ep = 0; ep < opt.epochs; ++ep) {
+        for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
+        for (size_t e : order) {
+            const std::vector<int32_t> pred = t.decode(feats[e]);
+            const std::vector<int32_t> & gold = data[e].labels;
+            for (size_t i = 0; i < gold.size(); ++i) {
+                if (pred[i] != gold[i])
+                    for (uint32_t f : feats[e][i]) {
+                        bump(t.w_, wacc, (size_t)f * L + gold[i], 1.0f);
+                        bump(t.w_, wacc, (size_t)f * L + pred[i], -1.0f);
+                    }
+                const int32_t gp = i ? gold[i - 1] : L, pp = i ? pred[i - 1] : L;
+                if (gp != pp || gold[i] != pred[i]) {
+                    bump(t.trans_, tacc, (size_t)gp * L + gold[i], 1.0f);
+                    bump(t.trans_, tacc, (size_t)pp * L + pred[i], -1.0f);
+                }
+            }
+            step += 1;
+        }
+    }
+    for (size_t k = 0; k < t.w_.size(); ++k) t.w_[k] -= wacc[k] / step;
+    for (size_t k = 0; k < t.trans_.size(); ++k) t.trans_[k] -= tacc[k] / step;
+    return t;
+}
+
+std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>> & feats) const {
+    const int32_t L = n_labels();
+    const size_t n = feats.size();
+    std::vector<int32_t> out(n, 0);
+    if (n == 0) return out;
+    // "inside field k" only after "begins k" or "inside k".
+    auto allowed = [&](int32_t from, int32_t to) {
+        if (to == 0 || (to & 1)) return true;
+        return from != L && from != 0 && (from - 1) / 2 == (to - 1) / 2;
+    };
+    constexpr float kNone = -std::numeric_limits<float>::infinity();
+    std::vector<float> best(n * L, kNone);
+    std::vector<int32_t> back(n * L, 0);
+    std::vector<float> local(L);
+    for (size_t i = 0; i < n; ++i) {
+        std::fill(local.begin(), local.end(), 0.0f);
+        for (uint32_t f : feats[i])
+            for (int32_t l = 0; l < L; ++l) local[l] += w_[(size_t)f * L + l];
+        for (int32_t l = 0; l < L; ++l) {
+            if (i == 0) {
+                if (allowed(L, l)) best[l] = local[l] + trans_[(size_t)L * L + l];
+                continue;
+            }
+            for (int32_t k = 0; k < L; ++k) {
+                const float prev = best[(i - 1) * L + k];
+                if (prev == kNone || !allowed(k, l)) continue;
+                const float v = prev + trans_[(size_t)k * L + l] + local[l];
+                if (v > best[i * L + l]) {
+                    best[i * L + l] = v;
+                    back[i * L + l] = k;
+                }
+            }
+        }
+    }
+    int32_t l = 0;
+    for (int32_t k = 1; k < L; ++k)
+        if (best[(n - 1) * L + k] > best[(n - 1) * L + l]) l = k;
+    for (size_t i = n; i-- > 0;) {
+        out[i] = l;
+        if (i) l = back[i * L + l];
+    }
+    return out;
+}
+
+std::map<std::string, std::vector<std::string>> SlotTagger::tag(std::string_view text) const {
+    std::map<std::string, std::vector<std::string>> out;
+    if (fields_.empty() || n_buckets_ == 0) return out;
+    const std::vector<TaggerWord> ws = tagger_words(text);
+    std::vector<std::string> words;
+    for (const TaggerWord & w : ws) words.push_back(lower(text.substr(w.begin, w.end - w.begin)));
+    std::vector<std::vector<uint32_t>> feats(words.size());
+    for (size_t i = 0; i < words.size(); ++i) features(words, i, feats[i]);
+    const std::vector<int32_t> labels = decode(feats);
+    for (size_t i = 0; i < labels.size();) {
+        if (labels[i] == 0 || !(labels[i] & 1)) {
+            ++i;
+            continue;
+        }
+        const int32_t field = (labels[i] - 1) / 2;
+        size_t j = i + 1;
+        while (j < labels.size() && labels[j] == 2 + 2 * field) ++j;
+        out[fields_[(size_t)field]].emplace_back(text.substr(ws[i].begin, ws[j - 1].end - ws[i].begin));
+        i = j;
+    }
+    return out;
+}
+
+std::map<std::string, std::vector<std::string>> SlotTagger::tag_request(const Conversation & conv) const {
+    for (size_t i = conv.messages.size(); i-- > 0;)
+        if (conv.messages[i].role == "user") return tag(conv.messages[i].content);
+    return {};
+}
+
+void SlotTagger::write(gguf::Writer & w) const {
+    w.set(kFieldsKey, gguf::Value::strings(fields_));
+    w.set(kBucketsKey, gguf::Value::u32(n_buckets_));
+    w.set(kWeightsKey, gguf::Value::f32s(w_));
+    w.set(kTransKey, gguf::Value::f32s(trans_));
+    std::vector<std::string> known(known_.begin(), known_.end());
+    std::sort(known.begin(), known.end());
+    w.set(kKnownKey, gguf::Value::strings(known));
+}
+
+std::optional<SlotTagger> SlotTagger::read(const gguf::File & file) {
+    const gguf::Value * fv = file.find(kFieldsKey);
+    if (!fv) return std::nullopt;
+    SlotTagger t;
+    const gguf::Array & fa = fv->as_array(kFieldsKey);
+    for (size_t i = 0; i < fa.size(); ++i) t.fields_.emplace_back(fa.string_at(i, kFieldsKey));
+    auto need = [&](const char * key) -> const gguf::Value & {
+        const gguf::Value * v = file.find(key);
+        if (!v) throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + kFieldsKey + " without " + key);
+        return *v;
+    };
+    const uint64_t buckets = need(kBucketsKey).as_u64(kBucketsKey);
+    const int32_t L = t.n_labels();
+    if (t.fields_.empty() || buckets == 0 || buckets > (1u << 24))
+        throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": slot tagger has no fields or a bad bucket count");
+    t.n_buckets_ = (uint32_t)buckets;
+    auto floats = [&](const char * key, size_t n, std::vector<float> & out) {
+        const gguf::Array & a = need(key).as_array(key);
+        if (a.size() != n)
+            throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + key + " has " + std::to_string(a.size()) +
+                                                               " values, expected " + std::to_string(n));
+        out.resize(n);
+        for (size_t i = 0; i < n; ++i) out[i] = (float)a.at(i).as_f64(key);
+    };
+    floats(kWeightsKey, (size_t)t.n_buckets_ * L, t.w_);
+    floats(kTransKey, (size_t)(L + 1) * L, t.trans_);
+    const gguf::Array & ka = need(kKnownKey).as_array(kKnownKey);
+    for (size_t i = 0; i < ka.size(); ++i) t.known_.insert(std::string(ka.string_at(i, kKnownKey)));
+    return t;
+}
+
+}  // namespace sy::chat
