@@ -41,6 +41,14 @@ std::string content_text(const ojson & c, const std::string & path) {
     bad(path, "content must be a string, an array of text parts, or null");
 }
 
+std::string tools_listing(const ojson & tools) {
+    std::string s;
+    for (const ojson & t : tools) s += grammar::dump_json(t, grammar::Whitespace::Whitespace_space_after_separators) + "\n";
+    return s;
+}
+
+}  // namespace
+
 const ojson * find_tool_schema(const ojson & tools, const std::string & name) {
     if (!tools.is_array()) return nullptr;
     for (const ojson & t : tools) {
@@ -49,14 +57,6 @@ const ojson * find_tool_schema(const ojson & tools, const std::string & name) {
     }
     return nullptr;
 }
-
-std::string tools_listing(const ojson & tools) {
-    std::string s;
-    for (const ojson & t : tools) s += grammar::dump_json(t, grammar::Whitespace::Whitespace_space_after_separators) + "\n";
-    return s;
-}
-
-}  // namespace
 
 const char * chat_format_name(ChatFormatKind k) { return kFormats[(int)k].name; }
 

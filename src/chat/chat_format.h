@@ -52,6 +52,9 @@ struct Conversation {
     ojson tools = ojson::array();  // OpenAI tools array
 };
 
+// The parameters schema of the tool called `name` in an OpenAI tools array, or null.
+const ojson * find_tool_schema(const ojson & tools, const std::string & name);
+
 // Parses {"messages": [...], "tools": [...]} (OpenAI chat fine-tuning JSONL line / request body).
 // Arguments given as a JSON string are parsed. Throws sy::Error naming the JSON path of a bad field.
 Conversation parse_conversation(const ojson & j);

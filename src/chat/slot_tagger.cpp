@@ -39,16 +39,6 @@ uint64_t fnv(std::string_view a, std::string_view b = {}, std::string_view c = {
     return h;
 }
 
-// The tools' parameters by name, for the fields of a call.
-const ojson * parameters_of(const ojson & tools, const std::string & name) {
-    if (!tools.is_array()) return nullptr;
-    for (const ojson & t : tools) {
-        const ojson & fn = t.contains("function") ? t["function"] : t;
-        if (fn.is_object() && fn.value("name", "") == name && fn.contains("parameters")) return &fn["parameters"];
-    }
-    return nullptr;
-}
-
 struct Example {
     std::vector<std::string> words;  // lowercased
     std::vector<int32_t> labels;
@@ -150,7 +140,7 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
             ex.labels.assign(ws.size(), 0);
             const std::string lu = lower(u);
             for (const ToolCall & call : m.tool_calls) {
-                const ojson * params = parameters_of(c.tools, call.name);
+                const ojson * params = find_tool_schema(c.tools, call.name);
                 if (!params || !call.arguments.is_object()) continue;
                 for (const std::string & f : tagger_fields(*params)) {
                     if (!call.arguments.contains(f)) continue;

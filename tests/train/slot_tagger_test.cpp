@@ -109,7 +109,9 @@ TEST(SlotTagger, FindsHeldOutSpansAndRoundTripsThroughGguf) {
     ASSERT_TRUE(back.has_value());
     for (const Conversation & c : test)
         for (const Message & m : c.messages)
-            if (m.role == "user") EXPECT_EQ(back->tag(m.content), t.tag(m.content)) << m.content;
+            if (m.role == "user") {
+                EXPECT_EQ(back->tag(m.content), t.tag(m.content)) << m.content;
+            }
     std::filesystem::remove(path);
 }
 
