@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "chat/text_features.h"
 
 namespace sy::chat {
 namespace {
@@ -19,24 +20,11 @@ constexpr const char * kKnownKey = "switchyard.router.tagger.known_words";
 
 bool word_byte(unsigned char c) { return std::isalnum(c) || c == '\'' || c >= 0x80; }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char & c : out) c = (char)std::tolower((unsigned char)c);
-    return out;
-}
-
 bool plain_string(const ojson & s) {
     if (!s.is_object() || !s.contains("type") || s["type"] != "string") return false;
     for (const char * k : {"enum", "const", "format", "pattern", "$ref", "anyOf", "oneOf", "allOf"})
         if (s.contains(k)) return false;
     return true;
-}
-
-uint64_t fnv(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
-    uint64_t h = 1469598103934665603ull;
-    for (std::string_view s : {a, std::string_view("\x1f"), b, std::string_view("\x1f"), c})
-        for (char ch : s) h = (h ^ (uint8_t)ch) * 1099511628211ull;
-    return h;
 }
 
 struct Example {
@@ -90,7 +78,7 @@ void SlotTagger::features(const std::vector<std::string> & words, size_t i, std:
     const std::string pos = std::to_string(std::min<size_t>(i, 3));
     out.clear();
     auto add = [&](std::string_view a, std::string_view b = {}, std::string_view c = {}) {
-        out.push_back((uint32_t)(fnv(a, b, c) % n_buckets_));
+        out.push_back((uint32_t)(feature_hash(a, b, c) % n_buckets_));
     };
     add("bias");
     add("w", w);
@@ -136,9 +124,9 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
             const std::string & u = c.messages[i - 1].content;
             const std::vector<TaggerWord> ws = tagger_words(u);
             Example ex;
-            for (const TaggerWord & w : ws) ex.words.push_back(lower(std::string_view(u).substr(w.begin, w.end - w.begin)));
+            for (const TaggerWord & w : ws) ex.words.push_back(fold_lower(std::string_view(u).substr(w.begin, w.end - w.begin)));
             ex.labels.assign(ws.size(), 0);
-            const std::string lu = lower(u);
+            const std::string lu = fold_lower(u);
             for (const ToolCall & call : m.tool_calls) {
                 const ojson * params = find_tool_schema(c.tools, call.name);
                 if (!params || !call.arguments.is_object()) continue;
@@ -151,7 +139,7 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
                         for (const ojson & x : v)
                             if (x.is_string()) values.push_back(x.get<std::string>());
                     for (const std::string & value : values) {
-                        const std::string lv = lower(value);
+                        const std::string lv = fold_lower(value);
                         if (lv.empty()) continue;
                         // The first word-aligned, still unlabelled occurrence.
                         for (size_t at = lu.find(lv); at != std::string::npos; at = lu.find(lv, at + 1)) {
@@ -270,7 +258,7 @@ std::map<std::string, std::vector<std::string>> SlotTagger::tag(std::string_view
     if (fields_.empty() || n_buckets_ == 0) return out;
     const std::vector<TaggerWord> ws = tagger_words(text);
     std::vector<std::string> words;
-    for (const TaggerWord & w : ws) words.push_back(lower(text.substr(w.begin, w.end - w.begin)));
+    for (const TaggerWord & w : ws) words.push_back(fold_lower(text.substr(w.begin, w.end - w.begin)));
     std::vector<std::vector<uint32_t>> feats(words.size());
     for (size_t i = 0; i < words.size(); ++i) features(words, i, feats[i]);
     const std::vector<int32_t> labels = decode(feats);

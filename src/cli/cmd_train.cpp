@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "chat/chat_format.h"
+#include "chat/intent_classifier.h"
 #include "chat/slot_tagger.h"
 #include "cli/commands.h"
 #include "train/data.h"
@@ -134,6 +135,18 @@ void run_train(TrainArgs & a) {
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
     }
+    // And an intent classifier that shortlists the tools it may call (chat/intent_classifier.h).
+    std::optional<chat::IntentClassifier> intent;
+    if (!model->is_lora() && std::any_of(chats.begin(), chats.end(), [](const chat::Conversation & c) {
+            return std::any_of(c.messages.begin(), c.messages.end(), [](const chat::Message & m) { return !m.tool_calls.empty(); });
+        })) {
+        const auto t0 = std::chrono::steady_clock::now();
+        chat::IntentOptions io;
+        io.seed = a.cfg.seed;
+        intent = chat::IntentClassifier::train(chats, io);
+        std::fprintf(stderr, "intent classifier: %zu tools, %d assistant turns, trained in %.1fs\n", intent->labels().size() - 1,
+                     intent->n_examples(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     std::vector<train::TrainExample> tr, va;
     int64_t n_tok = 0;
     for (const auto & c : chats) {
@@ -177,6 +190,7 @@ void run_train(TrainArgs & a) {
         sp.tools_fingerprint = fingerprint;
         sp.copy_fields = copy_fields;
         sp.tagger = tagger;
+        sp.intent = intent;
         train::save_full_model(*model, tk->vocab(), a.out, sp);
     }
     std::printf("trained %lld steps in %s (%.0f tokens/s), final loss %.4f", (long long)r.steps, fmt_time(r.seconds).c_str(),

@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 
+#include "chat/intent_classifier.h"
 #include "chat/slot_tagger.h"
 #include "engine/grammar_constraint.h"
 #include "engine/quantize_recipe.h"
@@ -80,6 +81,7 @@ struct LocalProvider::Impl {
     std::string base_fingerprint;
     std::set<std::string> base_copy_fields;  // switchyard.router.copy_fields of the model (grammar/copy.h)
     std::optional<chat::SlotTagger> tagger;  // the model's slot tagger (chat/slot_tagger.h), if it has one
+    std::optional<chat::IntentClassifier> intent;  // its intent classifier (chat/intent_classifier.h), if any
     std::shared_ptr<const grammar::TokenTable> token_table;
     grammar::GrammarCache grammar_cache{64};
     std::unique_ptr<engine::Scheduler> scheduler;
@@ -161,6 +163,7 @@ LocalProvider::LocalProvider(const LocalModelParams & params) : impl_(std::make_
     m.base_fingerprint = m.model->file().get_string("switchyard.tools_fingerprint").value_or("");
     for (const std::string & c : grammar::read_copy_fields(m.model->file())) m.base_copy_fields.insert(c);
     m.tagger = chat::SlotTagger::read(m.model->file());
+    m.intent = chat::IntentClassifier::read(m.model->file());
     m.token_table = grammar::TokenTable::from_vocab(m.model->tokenizer().vocab());
     for (const auto & [name, path] : params.adapters) m.adapters[name] = m.load(name, path);
     m.seed_base = std::random_device{}();
@@ -216,6 +219,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     std::shared_ptr<const grammar::CompiledGrammar> compiled;
     std::vector<std::string> copy_sources;
     std::map<std::string, std::vector<std::string>> tagged_spans;
+    std::optional<std::vector<chat::IntentDecision>> shortlist;  // the intent classifier's, when it chose
     bool tool_grammar = false;
     const grammar::ToolCallFormat call_format = m.format->tool_call_format();
     if (req.prompt) {
@@ -238,10 +242,18 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
             tool_grammar = true;
             // A router's copy fields: its string arguments are spans of the request's own text.
             const std::set<std::string> & fields = adapter ? adapter->copy_fields : m.base_copy_fields;
+            // A router's intent classifier shortlists the tools the grammar offers (chat/intent_classifier.h);
+            // the prompt still lists them all.
+            ojson grammar_tools = conv.tools;
+            if (!adapter && m.intent && (choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
+                                         choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_required)) {
+                shortlist = m.intent->shortlist(conv, chat::kIntentShortlistMass);
+                if (shortlist) grammar_tools = chat::tools_named(conv.tools, *shortlist);
+            }
             const uint64_t key =
-                grammar::tool_grammar_key(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
+                grammar::tool_grammar_key(grammar_tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             compiled = m.grammar_for(key, [&] {
-                return grammar::compile_tool_grammar(conv.tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
+                return grammar::compile_tool_grammar(grammar_tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             });
             if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
             if (!fields.empty() && !adapter && m.tagger) tagged_spans = m.tagger->tag_request(conv);
@@ -343,6 +355,11 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
         if (complete) {
             const grammar::ParsedOutput p = grammar::parse_tool_output(r.text, call_format);
             for (const auto & c : p.tool_calls) resp.message.tool_calls.push_back({new_tool_call_id(), c.name, c.arguments});
+            if (shortlist) {
+                std::vector<std::string> called;
+                for (const auto & c : p.tool_calls) called.push_back(c.name);
+                chat::temper_confidence(*resp.confidence, called, *shortlist);
+            }
             if (!resp.message.tool_calls.empty()) {
                 resp.finish_reason = "tool_calls";
             } else {

@@ -53,6 +53,7 @@ void save_full_model(const TrainModel & m, const tok::Vocab & vocab, const std::
     if (!sp.tools_fingerprint.empty()) w.set("switchyard.tools_fingerprint", gguf::Value::string(sp.tools_fingerprint));
     if (!sp.copy_fields.empty()) w.set(kCopyFieldsKey, gguf::Value::strings(sp.copy_fields));
     if (sp.tagger) sp.tagger->write(w);
+    if (sp.intent) sp.intent->write(w);
     const std::string a = hp.arch + ".";
     w.set(a + "context_length", gguf::Value::u32((uint32_t)hp.n_ctx_train));
     w.set(a + "embedding_length", gguf::Value::u32((uint32_t)hp.n_embd));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chat/chat_format.h"
+#include "chat/intent_classifier.h"
 #include "chat/slot_tagger.h"
 #include "gguf/gguf.h"
 #include "gguf/types.h"
@@ -23,6 +24,7 @@ struct SaveModelParams {
     std::string tools_fingerprint;  // written as switchyard.tools_fingerprint when set (chat::tools_fingerprint)
     std::vector<std::string> copy_fields;  // written as switchyard.router.copy_fields when non-empty
     std::optional<chat::SlotTagger> tagger;  // written as switchyard.router.tagger.* when set
+    std::optional<chat::IntentClassifier> intent;  // written as switchyard.router.intent.* when set
 };
 
 // Full model: every weight of `m` (trainable params, or the frozen base for a LoRA model is not allowed).

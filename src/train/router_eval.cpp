@@ -2,11 +2,13 @@
 #include "train/router_eval.h"
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "engine/generate.h"
 #include "engine/grammar_constraint.h"
 #include "grammar/tool_call.h"
+#include "chat/intent_classifier.h"
 #include "chat/slot_tagger.h"
 #include "grammar/copy.h"
 
@@ -18,6 +20,7 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
     const std::vector<std::string> fields = copy_fields ? *copy_fields : grammar::read_copy_fields(model.file());
     const std::set<std::string> field_set(fields.begin(), fields.end());
     const std::optional<chat::SlotTagger> tagger = field_set.empty() ? std::nullopt : chat::SlotTagger::read(model.file());
+    const std::optional<chat::IntentClassifier> intent = chat::IntentClassifier::read(model.file());
     const auto t0 = std::chrono::steady_clock::now();
     const tok::Tokenizer & tk = model.tokenizer();
     const grammar::ToolCallFormat tcf = format.tool_call_format();
@@ -30,19 +33,20 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
     gp.n_predict = 96;
     gp.sampling.temperature = 0.0f;
     gp.stop = format.stop_strings();
-    std::string compiled_for;
-    std::shared_ptr<const grammar::CompiledGrammar> compiled;
+    std::map<std::string, std::shared_ptr<const grammar::CompiledGrammar>> compiled_for;  // by the grammar's tools
     for (const chat::Conversation & conv : convs) {
         if (conv.messages.empty() || conv.messages.back().role != "assistant")
             throw Error(ErrorKind::ErrorKind_invalid_argument, "evaluate_router: a conversation must end with an assistant message");
-        const std::string key = conv.tools.dump();
-        if (!compiled || key != compiled_for) {
-            compiled = engine::bind_grammar(grammar::compile_tool_grammar(conv.tools, "auto", false, tcf, field_set), tk);
-            compiled_for = key;
-        }
         chat::Conversation prompt = conv;
         const chat::Message want = prompt.messages.back();
         prompt.messages.pop_back();
+        // As serving does: the intent classifier shortlists the tools the grammar offers.
+        chat::ojson grammar_tools = conv.tools;
+        if (intent)
+            if (const auto shortlist = intent->shortlist(prompt, chat::kIntentShortlistMass))
+                grammar_tools = chat::tools_named(conv.tools, *shortlist);
+        std::shared_ptr<const grammar::CompiledGrammar> & compiled = compiled_for[grammar_tools.dump()];
+        if (!compiled) compiled = engine::bind_grammar(grammar::compile_tool_grammar(grammar_tools, "auto", false, tcf, field_set), tk);
         std::vector<int32_t> ids = chat::tokenize_rendered(tk, format.render(prompt, true), tk.vocab().special().add_bos).tokens;
         if ((int32_t)ids.size() + gp.n_predict >= cp.n_ctx) ids.erase(ids.begin(), ids.end() - (cp.n_ctx - gp.n_predict - 1));
         engine::GrammarConstraint gc(compiled, tk, true, engine::make_copy_constraint(*compiled, format.copy_sources(prompt)));
