@@ -12,9 +12,11 @@
 namespace sy::chat {
 namespace {
 
-constexpr const char * kLabelsKey = "switchyard.router.intent.labels";
-constexpr const char * kBucketsKey = "switchyard.router.intent.buckets";
-constexpr const char * kWeightsKey = "switchyard.router.intent.weights";
+constexpr const char * kToolsPrefix = "switchyard.router.intent";
+constexpr const char * kArgToolsKey = "switchyard.router.intent.argument_tools";
+constexpr const char * kArgFieldsKey = "switchyard.router.intent.argument_fields";
+
+std::string argument_prefix(size_t i) { return std::string(kToolsPrefix) + ".argument." + std::to_string(i); }
 
 // Lowercased, a run of digits as one '0': "#23", "#7" and "#764" share their features.
 std::string word_shape(std::string_view w) {
@@ -34,7 +36,7 @@ void softmax(std::vector<double> & v) {
 
 }  // namespace
 
-void IntentClassifier::features(const Conversation & conv, size_t end, std::vector<uint32_t> & out, uint64_t drop_seed,
+void RequestClassifier::features(const Conversation & conv, size_t end, std::vector<uint32_t> & out, uint64_t drop_seed,
                                 float drop) const {
     out.clear();
     auto add = [&](std::string_view a, std::string_view b = {}, std::string_view c = {}) {
@@ -76,33 +78,12 @@ void IntentClassifier::features(const Conversation & conv, size_t end, std::vect
     }
 }
 
-IntentClassifier IntentClassifier::train(const std::vector<Conversation> & convs, const IntentOptions & opt) {
-    IntentClassifier c;
-    c.n_buckets_ = std::max<uint32_t>(opt.n_buckets, 1024);
-    c.labels_.push_back("");
-    struct Example {
-        size_t conv, end;
-        int32_t label;
-    };
-    std::vector<Example> data;
-    bool any_call = false;
-    for (size_t ci = 0; ci < convs.size(); ++ci)
-        for (size_t i = 1; i < convs[ci].messages.size(); ++i) {
-            const Message & m = convs[ci].messages[i];
-            if (m.role != "assistant") continue;
-            std::string label;
-            if (!m.tool_calls.empty()) {
-                label = m.tool_calls.front().name;
-                any_call = true;
-            }
-            auto it = std::find(c.labels_.begin(), c.labels_.end(), label);
-            if (it == c.labels_.end()) it = c.labels_.insert(c.labels_.end(), label);
-            data.push_back({ci, i, (int32_t)(it - c.labels_.begin())});
-        }
-    if (data.empty()) throw Error(ErrorKind::ErrorKind_invalid_argument, "intent classifier: the data has no assistant turn");
-    if (!any_call) throw Error(ErrorKind::ErrorKind_invalid_argument, "intent classifier: the data has no tool call");
-    c.n_examples_ = (int32_t)data.size();
-
+RequestClassifier RequestClassifier::train(std::vector<std::string> labels, uint32_t n_buckets,
+                                           const std::vector<Conversation> & convs, const std::vector<Example> & data,
+                                           const IntentOptions & opt) {
+    RequestClassifier c;
+    c.labels_ = std::move(labels);
+    c.n_buckets_ = std::max<uint32_t>(n_buckets, 1024);
     const size_t L = c.labels_.size();
     c.w_.assign((size_t)c.n_buckets_ * L, 0.0f);
     std::vector<float> g2(c.w_.size(), 0.0f);
@@ -132,7 +113,7 @@ IntentClassifier IntentClassifier::train(const std::vector<Conversation> & convs
     return c;
 }
 
-std::vector<double> IntentClassifier::predict(const Conversation & conv) const {
+std::vector<double> RequestClassifier::predict(const Conversation & conv) const {
     const size_t L = labels_.size();
     std::vector<double> p(L, 0.0);
     if (L == 0) return p;
@@ -144,6 +125,139 @@ std::vector<double> IntentClassifier::predict(const Conversation & conv) const {
     return p;
 }
 
+void RequestClassifier::write(gguf::Writer & w, const std::string & prefix) const {
+    w.set(prefix + ".labels", gguf::Value::strings(labels_));
+    w.set(prefix + ".buckets", gguf::Value::u32(n_buckets_));
+    w.set(prefix + ".weights", gguf::Value::f32s(w_));
+}
+
+RequestClassifier RequestClassifier::read(const gguf::File & file, const std::string & prefix) {
+    auto need = [&](const std::string & key) -> const gguf::Value & {
+        const gguf::Value * v = file.find(key);
+        if (!v) throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + key + " is missing");
+        return *v;
+    };
+    RequestClassifier c;
+    const std::string lk = prefix + ".labels", bk = prefix + ".buckets", wk = prefix + ".weights";
+    const gguf::Array & la = need(lk).as_array(lk);
+    for (size_t i = 0; i < la.size(); ++i) c.labels_.emplace_back(la.string_at(i, lk));
+    const uint64_t buckets = need(bk).as_u64(bk);
+    if (c.labels_.size() < 2 || buckets == 0 || buckets > (1u << 24))
+        throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + prefix + " needs two labels or more and 1..2^24 buckets");
+    c.n_buckets_ = (uint32_t)buckets;
+    const gguf::Array & wa = need(wk).as_array(wk);
+    const size_t n = (size_t)c.n_buckets_ * c.labels_.size();
+    if (wa.size() != n)
+        throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + wk + " has " + std::to_string(wa.size()) +
+                                                           " values, expected " + std::to_string(n));
+    c.w_.resize(n);
+    for (size_t i = 0; i < n; ++i) c.w_[i] = (float)wa.at(i).as_f64(wk);
+    return c;
+}
+
+namespace {
+
+constexpr const char * kPresent = "*";  // the label of an optional argument that is written
+
+// The top-level properties of a parameters schema a classifier can decide: enum and boolean ones, with
+// their values' JSON texts, and the other optional ones, with the one value kPresent.
+std::vector<std::pair<std::string, std::vector<std::string>>> choice_fields(const ojson & parameters) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    if (!parameters.is_object() || !parameters.contains("properties") || !parameters["properties"].is_object()) return out;
+    std::vector<std::string> required;
+    if (parameters.contains("required") && parameters["required"].is_array())
+        for (const ojson & r : parameters["required"])
+            if (r.is_string()) required.push_back(r.get<std::string>());
+    for (auto it = parameters["properties"].begin(); it != parameters["properties"].end(); ++it) {
+        const ojson & s = it.value();
+        if (!s.is_object()) continue;
+        std::vector<std::string> values;
+        if (s.contains("enum") && s["enum"].is_array())
+            for (const ojson & v : s["enum"]) values.push_back(v.dump());
+        else if (s.value("type", "") == "boolean")
+            values = {"true", "false"};
+        else if (std::find(required.begin(), required.end(), it.key()) == required.end())
+            values = {kPresent};
+        if (!values.empty()) out.emplace_back(it.key(), std::move(values));
+    }
+    return out;
+}
+
+}  // namespace
+
+IntentClassifier IntentClassifier::train(const std::vector<Conversation> & convs, const IntentOptions & opt) {
+    IntentClassifier c;
+    std::vector<std::string> labels{""};
+    std::vector<RequestClassifier::Example> data;
+    bool any_call = false;
+    for (size_t ci = 0; ci < convs.size(); ++ci)
+        for (size_t i = 1; i < convs[ci].messages.size(); ++i) {
+            const Message & m = convs[ci].messages[i];
+            if (m.role != "assistant") continue;
+            std::string label;
+            if (!m.tool_calls.empty()) {
+                label = m.tool_calls.front().name;
+                any_call = true;
+            }
+            auto it = std::find(labels.begin(), labels.end(), label);
+            if (it == labels.end()) it = labels.insert(labels.end(), label);
+            data.push_back({ci, i, (int32_t)(it - labels.begin())});
+        }
+    if (data.empty()) throw Error(ErrorKind::ErrorKind_invalid_argument, "intent classifier: the data has no assistant turn");
+    if (!any_call) throw Error(ErrorKind::ErrorKind_invalid_argument, "intent classifier: the data has no tool call");
+    c.n_examples_ = (int32_t)data.size();
+    c.tools_ = RequestClassifier::train(labels, opt.n_buckets, convs, data, opt);
+
+    // Per tool and enum/boolean field: "" when the call leaves it out, else the value's JSON text.
+    for (size_t t = 1; t < labels.size(); ++t) {
+        const std::string & tool = labels[t];
+        const ojson * params = nullptr;
+        for (const Conversation & conv : convs)
+            if ((params = find_tool_schema(conv.tools, tool))) break;
+        if (!params) continue;
+        for (const auto & [field, values] : choice_fields(*params)) {
+            std::vector<std::string> flabels{""};
+            flabels.insert(flabels.end(), values.begin(), values.end());
+            std::vector<RequestClassifier::Example> fdata;
+            std::vector<bool> seen(flabels.size(), false);
+            for (const RequestClassifier::Example & ex : data) {
+                if (ex.label != (int32_t)t) continue;
+                const ojson & args = convs[ex.conv].messages[ex.end].tool_calls.front().arguments;
+                int32_t label = 0;
+                if (args.is_object() && args.contains(field)) {
+                    const bool presence = flabels.size() == 2 && flabels[1] == kPresent;
+                    const auto it = std::find(flabels.begin(), flabels.end(), presence ? kPresent : args[field].dump());
+                    if (it == flabels.end()) continue;  // not a value of the schema: nothing to learn
+                    label = (int32_t)(it - flabels.begin());
+                }
+                seen[(size_t)label] = true;
+                fdata.push_back({ex.conv, ex.end, label});
+            }
+            if (std::count(seen.begin(), seen.end(), true) < 2) continue;  // one answer only: the grammar's business
+            IntentOptions fo = opt;
+            fo.seed = opt.seed + 1 + c.args_.size();
+            c.args_.push_back({tool, field, RequestClassifier::train(flabels, opt.n_argument_buckets, convs, fdata, fo)});
+        }
+    }
+    return c;
+}
+
+std::vector<ArgumentDecision> IntentClassifier::arguments(const Conversation & conv, const std::string & tool) const {
+    std::vector<ArgumentDecision> out;
+    for (const Argument & a : args_) {
+        if (a.tool != tool) continue;
+        const std::vector<double> p = a.classifier.predict(conv);
+        const size_t best = (size_t)(std::max_element(p.begin(), p.end()) - p.begin());
+        ArgumentDecision d;
+        d.field = a.field;
+        d.probability = p[best];
+        d.present = best > 0;
+        if (d.present && a.classifier.labels()[best] != kPresent) d.value = ojson::parse(a.classifier.labels()[best]);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
 namespace {
 
 std::string function_name(const ojson & tool) {
@@ -153,40 +267,14 @@ std::string function_name(const ojson & tool) {
 
 }  // namespace
 
-ojson tools_named(const ojson & tools, const std::vector<IntentDecision> & names) {
-    ojson out = ojson::array();
-    for (const ojson & tool : tools) {
-        const std::string name = function_name(tool);
-        for (const IntentDecision & d : names)
-            if (d.tool == name) {
-                out.push_back(tool);
-                break;
-            }
-    }
-    return out;
-}
-
-void temper_confidence(grammar::OutputConfidence & c, const std::vector<std::string> & called,
-                       const std::vector<IntentDecision> & shortlist) {
-    for (size_t i = 0; i < c.calls.size() && i < called.size(); ++i) {
-        grammar::CallConfidence & call = c.calls[i];
-        double share = 0;
-        for (const IntentDecision & d : shortlist)
-            if (d.tool == called[i]) share = d.probability;
-        call.name = std::min(call.name, share);
-        call.overall = std::min(call.decision, call.name);
-        for (const grammar::ArgumentConfidence & a : call.arguments) call.overall = std::min(call.overall, a.confidence);
-    }
-}
-
 std::optional<std::vector<bool>> IntentClassifier::offered(const ojson & tools) const {
-    if (!tools.is_array() || tools.empty() || labels_.empty()) return std::nullopt;
-    std::vector<bool> out(labels_.size(), false);
+    if (!tools.is_array() || tools.empty() || labels().empty()) return std::nullopt;
+    std::vector<bool> out(labels().size(), false);
     for (const ojson & tool : tools) {
         const std::string name = function_name(tool);
-        const auto it = std::find(labels_.begin() + 1, labels_.end(), name);
-        if (name.empty() || it == labels_.end()) return std::nullopt;
-        out[(size_t)(it - labels_.begin())] = true;
+        const auto it = std::find(labels().begin() + 1, labels().end(), name);
+        if (name.empty() || it == labels().end()) return std::nullopt;
+        out[(size_t)(it - labels().begin())] = true;
     }
     return out;
 }
@@ -206,7 +294,7 @@ std::optional<std::vector<IntentDecision>> IntentClassifier::shortlist(const Con
     std::vector<IntentDecision> out;
     double held = 0;
     for (size_t l : order) {
-        out.push_back({labels_[l], p[l] / total});
+        out.push_back({labels()[l], p[l] / total});
         held += p[l] / total;
         if (held >= mass) break;
     }
@@ -220,45 +308,53 @@ std::optional<IntentDecision> IntentClassifier::decide(const Conversation & conv
     offered[0] = allow_text;
     const std::vector<double> p = predict(conv);
     double total = 0;
-    size_t best = labels_.size();
+    size_t best = labels().size();
     for (size_t l = 0; l < p.size(); ++l)
         if (offered[l]) {
             total += p[l];
-            if (best == labels_.size() || p[l] > p[best]) best = l;
+            if (best == labels().size() || p[l] > p[best]) best = l;
         }
-    if (best == labels_.size() || total <= 0) return std::nullopt;
-    return IntentDecision{labels_[best], p[best] / total};
+    if (best == labels().size() || total <= 0) return std::nullopt;
+    return IntentDecision{labels()[best], p[best] / total};
 }
 
 void IntentClassifier::write(gguf::Writer & w) const {
-    w.set(kLabelsKey, gguf::Value::strings(labels_));
-    w.set(kBucketsKey, gguf::Value::u32(n_buckets_));
-    w.set(kWeightsKey, gguf::Value::f32s(w_));
+    tools_.write(w, kToolsPrefix);
+    std::vector<std::string> tools, fields;
+    for (const Argument & a : args_) {
+        tools.push_back(a.tool);
+        fields.push_back(a.field);
+    }
+    w.set(kArgToolsKey, gguf::Value::strings(tools));
+    w.set(kArgFieldsKey, gguf::Value::strings(fields));
+    for (size_t i = 0; i < args_.size(); ++i) args_[i].classifier.write(w, argument_prefix(i));
 }
 
 std::optional<IntentClassifier> IntentClassifier::read(const gguf::File & file) {
-    const gguf::Value * lv = file.find(kLabelsKey);
-    if (!lv) return std::nullopt;
+    if (!file.find(std::string(kToolsPrefix) + ".labels")) return std::nullopt;
     IntentClassifier c;
-    const gguf::Array & la = lv->as_array(kLabelsKey);
-    for (size_t i = 0; i < la.size(); ++i) c.labels_.emplace_back(la.string_at(i, kLabelsKey));
-    auto need = [&](const char * key) -> const gguf::Value & {
-        const gguf::Value * v = file.find(key);
-        if (!v) throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + kLabelsKey + " without " + key);
-        return *v;
-    };
-    const uint64_t buckets = need(kBucketsKey).as_u64(kBucketsKey);
-    if (c.labels_.size() < 2 || !c.labels_[0].empty() || buckets == 0 || buckets > (1u << 24))
-        throw Error(ErrorKind::ErrorKind_invalid_file,
-                    file.path() + ": intent classifier needs the text label first, a tool, and 1..2^24 buckets");
-    c.n_buckets_ = (uint32_t)buckets;
-    const gguf::Array & wa = need(kWeightsKey).as_array(kWeightsKey);
-    const size_t n = (size_t)c.n_buckets_ * c.labels_.size();
-    if (wa.size() != n)
-        throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + kWeightsKey + " has " + std::to_string(wa.size()) +
-                                                           " values, expected " + std::to_string(n));
-    c.w_.resize(n);
-    for (size_t i = 0; i < n; ++i) c.w_[i] = (float)wa.at(i).as_f64(kWeightsKey);
+    c.tools_ = RequestClassifier::read(file, kToolsPrefix);
+    if (!c.tools_.labels().front().empty())
+        throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": the intent classifier's first label must be the text answer");
+    const gguf::Value * tv = file.find(kArgToolsKey);
+    const gguf::Value * fv = file.find(kArgFieldsKey);
+    if (!tv && !fv) return c;  // a classifier of tools only
+    if (!tv || !fv) throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": argument tools and fields come together");
+    const gguf::Array & ta = tv->as_array(kArgToolsKey);
+    const gguf::Array & fa = fv->as_array(kArgFieldsKey);
+    if (ta.size() != fa.size() || ta.size() > 4096)
+        throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + kArgToolsKey + " and " + kArgFieldsKey + " differ in length");
+    for (size_t i = 0; i < ta.size(); ++i) {
+        Argument a{std::string(ta.string_at(i, kArgToolsKey)), std::string(fa.string_at(i, kArgFieldsKey)),
+                   RequestClassifier::read(file, argument_prefix(i))};
+        const std::vector<std::string> & labels = a.classifier.labels();
+        if (!labels.front().empty())
+            throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + argument_prefix(i) + ": the first label must be \"\" (left out)");
+        for (size_t k = 1; k < labels.size(); ++k)
+            if (labels[k] != kPresent && !ojson::accept(labels[k]))
+                throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + argument_prefix(i) + ": label " + std::to_string(k) + " is not JSON");
+        c.args_.push_back(std::move(a));
+    }
     return c;
 }
 

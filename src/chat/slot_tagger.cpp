@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "common/rng.h"
@@ -162,8 +163,15 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
             if (!ex.words.empty()) data.push_back(std::move(ex));
         }
     if (data.empty()) throw Error(ErrorKind::ErrorKind_invalid_argument, "slot tagger: no assistant turn answers a user turn");
-    for (const Example & ex : data)
-        for (const std::string & w : ex.words) t.known_.insert(w);
+    {
+        // A word is "known" when three training requests or more have it: in training, the rare words of
+        // the values then look like the never-seen words of new requests, so the feature learns something.
+        std::unordered_map<std::string, int32_t> df;
+        for (const Example & ex : data)
+            for (const std::string & w : std::unordered_set<std::string>(ex.words.begin(), ex.words.end())) ++df[w];
+        for (const auto & [w, n] : df)
+            if (n >= 3) t.known_.insert(w);
+    }
     t.n_examples_ = (int32_t)data.size();
 
     // Averaged perceptron (lazy averaging: acc sums step * update; the average is w - acc / step).

@@ -9,8 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/chat_format.h"
-#include "chat/intent_classifier.h"
-#include "chat/slot_tagger.h"
+#include "chat/router_plan.h"
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "engine/generate.h"
@@ -104,18 +103,18 @@ void add_run(CLI::App & app) {
             conv.messages.push_back({"user", prompt, {}, "", ""});
             // A trained router's copy fields: its string arguments are spans of the prompt (grammar/copy.h).
             const std::vector<std::string> fields = grammar::read_copy_fields(model->file());
-            // A router's intent classifier shortlists the tools the grammar offers (chat/intent_classifier.h).
+            // A trained router's linear aids narrow the grammar (chat/router_plan.h).
             const ojson choice = tool_choice_json(o->tool_choice);
             const grammar::ToolChoiceMode mode = grammar::ToolChoice::parse(choice).mode;
-            ojson grammar_tools = conv.tools;
-            if (auto intent = chat::IntentClassifier::read(model->file());
-                intent && (mode == grammar::ToolChoiceMode::ToolChoiceMode_auto || mode == grammar::ToolChoiceMode::ToolChoiceMode_required))
-                if (const auto shortlist = intent->shortlist(conv, chat::kIntentShortlistMass))
-                    grammar_tools = chat::tools_named(conv.tools, *shortlist);
-            g = grammar::compile_tool_grammar(grammar_tools, choice, o->parallel_tools, chat_fmt->tool_call_format(),
-                                              {fields.begin(), fields.end()});
+            const std::optional<chat::IntentClassifier> intent = chat::IntentClassifier::read(model->file());
+            const std::optional<chat::SlotTagger> tagger = chat::SlotTagger::read(model->file());
+            const std::set<std::string> field_set(fields.begin(), fields.end());
             copy_sources = chat_fmt->copy_sources(conv);
-            if (auto tagger = chat::SlotTagger::read(model->file())) tagged = tagger->tag_request(conv);
+            const chat::RouterPlan plan = chat::plan_route(
+                conv, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, copy_sources,
+                mode == grammar::ToolChoiceMode::ToolChoiceMode_auto || mode == grammar::ToolChoiceMode::ToolChoiceMode_required);
+            g = grammar::compile_tool_grammar(plan.grammar_tools, choice, o->parallel_tools, chat_fmt->tool_call_format(), field_set);
+            tagged = plan.spans;
             ids = chat::tokenize_rendered(tk, chat_fmt->render(conv, true), tk.vocab().special().add_bos).tokens;
         } else {
             if (!o->json_schema.empty()) {

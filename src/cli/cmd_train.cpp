@@ -9,11 +9,10 @@
 #include <optional>
 
 #include "chat/chat_format.h"
-#include "chat/intent_classifier.h"
-#include "chat/slot_tagger.h"
 #include "cli/commands.h"
 #include "train/data.h"
 #include "train/outputs.h"
+#include "train/router_aids.h"
 #include "train/presets.h"
 #include "train/trainer.h"
 
@@ -114,39 +113,9 @@ void run_train(TrainArgs & a) {
         for (const std::string & f : copy_fields) names += (names.empty() ? "" : ", ") + f;
         std::fprintf(stderr, "copy fields: %s\n", names.c_str());
     }
-    // A from-scratch router also gets a slot tagger for its free-text copy fields (chat/slot_tagger.h).
-    std::optional<chat::SlotTagger> tagger;
-    if (!model->is_lora() && !copy_fields.empty()) {
-        bool any = false;
-        for (const auto & c : chats)
-            if (c.tools.is_array())
-                for (const auto & t : c.tools) {
-                    const auto & fn = t.contains("function") ? t["function"] : t;
-                    any = any || (fn.is_object() && fn.contains("parameters") && !chat::tagger_fields(fn["parameters"]).empty());
-                }
-        if (any) {
-            const auto t0 = std::chrono::steady_clock::now();
-            chat::SlotTaggerOptions to;
-            to.seed = a.cfg.seed;
-            tagger = chat::SlotTagger::train(chats, to);
-            std::string names;
-            for (const std::string & f : tagger->fields()) names += (names.empty() ? "" : ", ") + f;
-            std::fprintf(stderr, "slot tagger: %s, %d requests, trained in %.1fs\n", names.c_str(), tagger->n_examples(),
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        }
-    }
-    // And an intent classifier that shortlists the tools it may call (chat/intent_classifier.h).
-    std::optional<chat::IntentClassifier> intent;
-    if (!model->is_lora() && std::any_of(chats.begin(), chats.end(), [](const chat::Conversation & c) {
-            return std::any_of(c.messages.begin(), c.messages.end(), [](const chat::Message & m) { return !m.tool_calls.empty(); });
-        })) {
-        const auto t0 = std::chrono::steady_clock::now();
-        chat::IntentOptions io;
-        io.seed = a.cfg.seed;
-        intent = chat::IntentClassifier::train(chats, io);
-        std::fprintf(stderr, "intent classifier: %zu tools, %d assistant turns, trained in %.1fs\n", intent->labels().size() - 1,
-                     intent->n_examples(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
+    // A from-scratch router also gets its linear aids (train/router_aids.h).
+    train::RouterAids aids;
+    if (!model->is_lora()) aids = train::train_router_aids(chats, copy_fields, a.cfg.seed, stderr);
     std::vector<train::TrainExample> tr, va;
     int64_t n_tok = 0;
     for (const auto & c : chats) {
@@ -189,8 +158,8 @@ void run_train(TrainArgs & a) {
         sp.chat_format = chat::chat_format_name(format->kind());
         sp.tools_fingerprint = fingerprint;
         sp.copy_fields = copy_fields;
-        sp.tagger = tagger;
-        sp.intent = intent;
+        sp.tagger = aids.tagger;
+        sp.intent = aids.intent;
         train::save_full_model(*model, tk->vocab(), a.out, sp);
     }
     std::printf("trained %lld steps in %s (%.0f tokens/s), final loss %.4f", (long long)r.steps, fmt_time(r.seconds).c_str(),

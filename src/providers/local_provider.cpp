@@ -15,8 +15,7 @@
 #include <random>
 #include <set>
 
-#include "chat/intent_classifier.h"
-#include "chat/slot_tagger.h"
+#include "chat/router_plan.h"
 #include "engine/grammar_constraint.h"
 #include "engine/quantize_recipe.h"
 #include "grammar/cache.h"
@@ -218,8 +217,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     std::vector<int32_t> prompt;
     std::shared_ptr<const grammar::CompiledGrammar> compiled;
     std::vector<std::string> copy_sources;
-    std::map<std::string, std::vector<std::string>> tagged_spans;
-    std::optional<std::vector<chat::IntentDecision>> shortlist;  // the intent classifier's, when it chose
+    chat::RouterPlan plan;  // what the router's linear aids decided (chat/router_plan.h)
     bool tool_grammar = false;
     const grammar::ToolCallFormat call_format = m.format->tool_call_format();
     if (req.prompt) {
@@ -242,21 +240,18 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
             tool_grammar = true;
             // A router's copy fields: its string arguments are spans of the request's own text.
             const std::set<std::string> & fields = adapter ? adapter->copy_fields : m.base_copy_fields;
-            // A router's intent classifier shortlists the tools the grammar offers (chat/intent_classifier.h);
-            // the prompt still lists them all.
-            ojson grammar_tools = conv.tools;
-            if (!adapter && m.intent && (choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
-                                         choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_required)) {
-                shortlist = m.intent->shortlist(conv, chat::kIntentShortlistMass);
-                if (shortlist) grammar_tools = chat::tools_named(conv.tools, *shortlist);
-            }
+            if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
+            // A router's linear aids narrow the grammar (chat/router_plan.h); the prompt lists every tool.
+            plan = chat::plan_route(conv, adapter ? nullptr : (m.intent ? &*m.intent : nullptr),
+                                    adapter ? nullptr : (m.tagger ? &*m.tagger : nullptr), fields, copy_sources,
+                                    choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
+                                        choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_required);
+            const ojson & grammar_tools = plan.grammar_tools;
             const uint64_t key =
                 grammar::tool_grammar_key(grammar_tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             compiled = m.grammar_for(key, [&] {
                 return grammar::compile_tool_grammar(grammar_tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
             });
-            if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
-            if (!fields.empty() && !adapter && m.tagger) tagged_spans = m.tagger->tag_request(conv);
         }
     }
     if (!tool_grammar && req.response_format.is_object()) {
@@ -310,7 +305,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     if (compiled) {
         constraint = std::make_shared<engine::GrammarConstraint>(compiled, tk, true,
                                                                  engine::make_copy_constraint(*compiled, copy_sources));
-        constraint->set_field_copy_spans(tagged_spans);
+        constraint->set_field_copy_spans(plan.spans);
         job.constraint = constraint;
     }
     if (adapter) job.loras.push_back({adapter->lora, 1.0f});
@@ -355,11 +350,9 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
         if (complete) {
             const grammar::ParsedOutput p = grammar::parse_tool_output(r.text, call_format);
             for (const auto & c : p.tool_calls) resp.message.tool_calls.push_back({new_tool_call_id(), c.name, c.arguments});
-            if (shortlist) {
-                std::vector<std::string> called;
-                for (const auto & c : p.tool_calls) called.push_back(c.name);
-                chat::temper_confidence(*resp.confidence, called, *shortlist);
-            }
+            std::vector<std::string> called;
+            for (const auto & c : p.tool_calls) called.push_back(c.name);
+            chat::temper_confidence(*resp.confidence, called, plan);
             if (!resp.message.tool_calls.empty()) {
                 resp.finish_reason = "tool_calls";
             } else {

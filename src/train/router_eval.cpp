@@ -8,8 +8,7 @@
 #include "engine/generate.h"
 #include "engine/grammar_constraint.h"
 #include "grammar/tool_call.h"
-#include "chat/intent_classifier.h"
-#include "chat/slot_tagger.h"
+#include "chat/router_plan.h"
 #include "grammar/copy.h"
 
 namespace sy::train {
@@ -40,17 +39,16 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
         chat::Conversation prompt = conv;
         const chat::Message want = prompt.messages.back();
         prompt.messages.pop_back();
-        // As serving does: the intent classifier shortlists the tools the grammar offers.
-        chat::ojson grammar_tools = conv.tools;
-        if (intent)
-            if (const auto shortlist = intent->shortlist(prompt, chat::kIntentShortlistMass))
-                grammar_tools = chat::tools_named(conv.tools, *shortlist);
-        std::shared_ptr<const grammar::CompiledGrammar> & compiled = compiled_for[grammar_tools.dump()];
-        if (!compiled) compiled = engine::bind_grammar(grammar::compile_tool_grammar(grammar_tools, "auto", false, tcf, field_set), tk);
+        const std::vector<std::string> sources = format.copy_sources(prompt);
+        // As serving does (chat/router_plan.h).
+        const chat::RouterPlan plan =
+            chat::plan_route(prompt, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, sources, true);
+        std::shared_ptr<const grammar::CompiledGrammar> & compiled = compiled_for[plan.grammar_tools.dump()];
+        if (!compiled) compiled = engine::bind_grammar(grammar::compile_tool_grammar(plan.grammar_tools, "auto", false, tcf, field_set), tk);
         std::vector<int32_t> ids = chat::tokenize_rendered(tk, format.render(prompt, true), tk.vocab().special().add_bos).tokens;
         if ((int32_t)ids.size() + gp.n_predict >= cp.n_ctx) ids.erase(ids.begin(), ids.end() - (cp.n_ctx - gp.n_predict - 1));
-        engine::GrammarConstraint gc(compiled, tk, true, engine::make_copy_constraint(*compiled, format.copy_sources(prompt)));
-        if (tagger) gc.set_field_copy_spans(tagger->tag_request(prompt));
+        engine::GrammarConstraint gc(compiled, tk, true, engine::make_copy_constraint(*compiled, sources));
+        gc.set_field_copy_spans(plan.spans);
         const engine::GenerateResult r = engine::generate(ctx, ids, gp, &gc);
         ev.n_tokens += (int64_t)r.tokens.size();
         grammar::ParsedOutput got;

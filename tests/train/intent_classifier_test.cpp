@@ -82,6 +82,20 @@ TEST(IntentClassifier, PicksHeldOutToolsAndRoundTripsThroughGguf) {
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(back->labels(), c.labels());
     for (size_t k = 0; k < 20; ++k) EXPECT_EQ(back->predict(test[k]), c.predict(test[k]));
+    // The argument classifiers: create_task priority, due_date, tags; list_tasks status, priority,
+    // due_before; update_task title, priority, due_date.
+    EXPECT_EQ(c.n_argument_classifiers(), 9u);
+    ASSERT_EQ(back->n_argument_classifiers(), c.n_argument_classifiers());
+    for (size_t k = 0; k < 20; ++k)
+        for (const std::string & tool : {"create_task", "list_tasks"}) {
+            const auto a = c.arguments(test[k], tool), b = back->arguments(test[k], tool);
+            ASSERT_EQ(a.size(), b.size());
+            for (size_t i = 0; i < a.size(); ++i) {
+                EXPECT_EQ(a[i].field, b[i].field);
+                EXPECT_EQ(a[i].value, b[i].value);
+                EXPECT_EQ(a[i].probability, b[i].probability);
+            }
+        }
     std::filesystem::remove(path);
 }
 
@@ -121,6 +135,18 @@ TEST(IntentClassifier, RejectsDataWithoutToolCallsAndMalformedMetadata) {
         w.set("switchyard.router.intent.labels", gguf::Value::strings({"", "a"}));
         w.set("switchyard.router.intent.buckets", gguf::Value::u32(1024));
         w.set("switchyard.router.intent.weights", gguf::Value::f32s(std::vector<float>(100, 0.0f)));
+        w.write(path);
+    }
+    EXPECT_THROW(IntentClassifier::read(gguf::File::open(path)), Error);
+    {
+        // Argument classifiers named but not stored.
+        gguf::Writer w;
+        w.set("general.architecture", gguf::Value::string("llama"));
+        w.set("switchyard.router.intent.labels", gguf::Value::strings({"", "a"}));
+        w.set("switchyard.router.intent.buckets", gguf::Value::u32(1024));
+        w.set("switchyard.router.intent.weights", gguf::Value::f32s(std::vector<float>(2048, 0.0f)));
+        w.set("switchyard.router.intent.argument_tools", gguf::Value::strings({"a"}));
+        w.set("switchyard.router.intent.argument_fields", gguf::Value::strings({"mode"}));
         w.write(path);
     }
     EXPECT_THROW(IntentClassifier::read(gguf::File::open(path)), Error);

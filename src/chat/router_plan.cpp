@@ -1,0 +1,139 @@
+// The router's plan before decoding (see router_plan.h).
+#include "chat/router_plan.h"
+
+#include <algorithm>
+
+namespace sy::chat {
+namespace {
+
+std::string function_name(const ojson & tool) {
+    const ojson & fn = tool.is_object() && tool.contains("function") ? tool["function"] : tool;
+    return fn.is_object() && fn.contains("name") && fn["name"].is_string() ? fn["name"].get<std::string>() : "";
+}
+
+bool is_required(const ojson & params, const std::string & field) {
+    if (!params.contains("required") || !params["required"].is_array()) return false;
+    for (const ojson & r : params["required"])
+        if (r.is_string() && r.get<std::string>() == field) return true;
+    return false;
+}
+
+// Leaves an argument out: its property and any requirement of it go.
+void drop(ojson & params, const std::string & field) {
+    params["properties"].erase(field);
+    ojson & req = params["required"];
+    for (auto it = req.begin(); it != req.end();)
+        it = (it->is_string() && it->get<std::string>() == field) ? req.erase(it) : it + 1;
+}
+
+void require(ojson & params, const std::string & field) {
+    if (is_required(params, field)) return;
+    if (!params.contains("required") || !params["required"].is_array()) params["required"] = ojson::array();
+    params["required"].push_back(field);
+}
+
+// Narrows one tool's parameters schema in place.
+void narrow(const std::string & tool, ojson & params, const std::vector<ArgumentDecision> & decisions,
+            const std::map<std::string, std::vector<std::string>> & spans, const std::set<std::string> & copy_fields,
+            bool tagged, bool has_date) {
+    if (!params.is_object() || !params.contains("properties") || !params["properties"].is_object()) return;
+    // An ordered_json object is a vector: make "required" exist first, so adding it cannot move `props`.
+    if (!params.contains("required") || !params["required"].is_array()) params["required"] = ojson::array();
+    ojson & props = params["properties"];
+    const ojson schema_required = params["required"];  // what the schema itself requires
+    auto optional = [&](const std::string & f) { return std::find(schema_required.begin(), schema_required.end(), ojson(f)) == schema_required.end(); };
+    // An optional date copy field with no ISO date in the request's copy sources has nothing to copy.
+    if (!has_date)
+        for (auto it = props.begin(); it != props.end();) {
+            const std::string f = it.key();
+            const bool copy = copy_fields.count(tool + "." + f) > 0;
+            if (copy && it.value().is_object() && it.value().value("format", "") == "date" && optional(f))
+                it = props.erase(it);
+            else
+                ++it;
+        }
+    for (const ArgumentDecision & d : decisions) {
+        if (!props.contains(d.field)) continue;
+        if (d.value) props[d.field] = ojson{{"const", *d.value}};
+        if (d.present) require(params, d.field);
+        else if (optional(d.field)) drop(params, d.field);
+    }
+    if (!tagged) return;
+    for (const std::string & f : tagger_fields(params)) {
+        // Copy fields are "tool.path"; an array's items are "tool.tags[]".
+        if (!copy_fields.count(tool + "." + f) && !copy_fields.count(tool + "." + f + "[]")) continue;
+        const auto it = spans.find(f);
+        const bool found = it != spans.end() && !it->second.empty();
+        // Written when the tagger found spans for it and the classifier, where it decided, agrees: each
+        // alone writes tags nobody asked for ("it is due" -> ["is"]; a classifier's "tags" with no span
+        // to copy -> any word).
+        if (found && props.contains(f)) require(params, f);
+        else if (optional(f)) drop(params, f);
+        if (found && props.contains(f) && props[f].value("type", "") == "array") {
+            ojson items = ojson::array();
+            for (const std::string & s : it->second)
+                if (std::find(items.begin(), items.end(), ojson(s)) == items.end()) items.push_back(s);
+            props[f] = ojson{{"const", items}};
+        }
+    }
+}
+
+}  // namespace
+
+RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent, const SlotTagger * tagger,
+                      const std::set<std::string> & copy_fields, const std::vector<std::string> & copy_sources,
+                      bool shortlist_tools) {
+    RouterPlan plan;
+    const bool has_date = std::any_of(copy_sources.begin(), copy_sources.end(), [](const std::string & s) {
+        for (size_t i = 0; i + 10 <= s.size(); ++i) {
+            bool ok = true;
+            for (size_t k = 0; k < 10 && ok; ++k)
+                ok = (k == 4 || k == 7) ? s[i + k] == '-' : (s[i + k] >= '0' && s[i + k] <= '9');
+            if (ok) return true;
+        }
+        return false;
+    });
+    plan.grammar_tools = conv.tools.is_array() ? conv.tools : ojson::array();
+    const bool tagged = tagger && !copy_fields.empty();
+    if (tagged) plan.spans = tagger->tag_request(conv);
+    if (intent && shortlist_tools) plan.shortlist = intent->shortlist(conv, kIntentShortlistMass);
+    if (!intent && !tagged) return plan;
+    ojson out = ojson::array();
+    for (const ojson & tool : plan.grammar_tools) {
+        const std::string name = function_name(tool);
+        if (plan.shortlist && std::none_of(plan.shortlist->begin(), plan.shortlist->end(),
+                                           [&](const IntentDecision & d) { return d.tool == name; }))
+            continue;
+        ojson t = tool;
+        ojson & fn = t.is_object() && t.contains("function") ? t["function"] : t;
+        if (intent) plan.arguments[name] = intent->arguments(conv, name);
+        if (fn.is_object() && fn.contains("parameters")) narrow(name, fn["parameters"], plan.arguments[name], plan.spans, copy_fields, tagged, has_date);
+        out.push_back(std::move(t));
+    }
+    plan.grammar_tools = std::move(out);
+    return plan;
+}
+
+void temper_confidence(grammar::OutputConfidence & c, const std::vector<std::string> & called, const RouterPlan & plan) {
+    for (size_t i = 0; i < c.calls.size() && i < called.size(); ++i) {
+        grammar::CallConfidence & call = c.calls[i];
+        if (plan.shortlist) {
+            double share = 0;
+            for (const IntentDecision & d : *plan.shortlist)
+                if (d.tool == called[i]) share = d.probability;
+            call.name = std::min(call.name, share);
+        }
+        call.overall = std::min(call.decision, call.name);
+        const auto it = plan.arguments.find(called[i]);
+        if (it != plan.arguments.end())
+            for (const ArgumentDecision & d : it->second) {
+                call.overall = std::min(call.overall, d.probability);
+                if (d.value)
+                    for (grammar::ArgumentConfidence & a : call.arguments)
+                        if (a.name == d.field) a.confidence = std::min(a.confidence, d.probability);
+            }
+        for (const grammar::ArgumentConfidence & a : call.arguments) call.overall = std::min(call.overall, a.confidence);
+    }
+}
+
+}  // namespace sy::chat

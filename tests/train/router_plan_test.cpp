@@ -1,0 +1,149 @@
+// The router's plan before decoding (chat/router_plan.h): with an intent classifier and a slot tagger
+// trained on generated task-agent chats, the grammar's tools are the shortlist, enum arguments are fixed
+// or left out, free-text copy fields are required or left out by the tagger's spans, and the confidence
+// folds the classifier in.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "chat/dates.h"
+#include "chat/router_plan.h"
+#include "train/datagen.h"
+
+namespace sy::chat {
+namespace {
+
+ojson task_tools() {
+    std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
+    return ojson::parse(in);
+}
+
+struct Aids {
+    IntentClassifier intent;
+    SlotTagger tagger;
+};
+
+const Aids & aids() {
+    static const Aids a = [] {
+        train::DatagenParams p;
+        p.n = 3000;
+        p.seed = 1;
+        p.split = train::DataSplit::DataSplit_train;
+        std::vector<Conversation> convs;
+        for (const auto & row : train::generate_task_examples(task_tools(), p)) convs.push_back(parse_conversation(row));
+        return Aids{IntentClassifier::train(convs), SlotTagger::train(convs)};
+    }();
+    return a;
+}
+
+Conversation request(const std::string & text) {
+    Conversation c;
+    c.tools = task_tools();
+    c.messages.push_back({"user", text, {}, "", ""});
+    return c;
+}
+
+const std::set<std::string> kCopyFields{"create_task.title",    "create_task.due_date", "create_task.tags[]", "list_tasks.due_before",
+                                        "update_task.title",    "update_task.due_date", "search_tasks.query"};
+
+// The plan for one user request, with the compact format's copy sources (its date line resolves relative
+// dates against 2025-03-12).
+RouterPlan plan_for(const std::string & text, bool shortlist = true, bool with_aids = true) {
+    const Conversation c = request(text);
+    ChatFormat fmt(ChatFormatKind::ChatFormatKind_compact);
+    fmt.set_today(parse_iso_date("2025-03-12"));
+    return plan_route(c, with_aids ? &aids().intent : nullptr, with_aids ? &aids().tagger : nullptr, kCopyFields,
+                      fmt.copy_sources(c), shortlist);
+}
+
+const ojson * params_of(const RouterPlan & plan, const std::string & tool) { return find_tool_schema(plan.grammar_tools, tool); }
+
+bool required(const ojson & params, const std::string & f) {
+    for (const ojson & r : params.value("required", ojson::array()))
+        if (r == f) return true;
+    return false;
+}
+
+TEST(RouterPlan, ShortlistsTheToolAndFixesItsEnumArguments) {
+    const RouterPlan plan = plan_for("new todo: repaint the fence (high priority), tags: garden, school");
+    ASSERT_TRUE(plan.shortlist.has_value());
+    EXPECT_EQ(plan.shortlist->front().tool, "create_task");
+    const ojson * p = params_of(plan, "create_task");
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ((*p)["properties"]["priority"], ojson::parse(R"({"const":"high"})"));
+    EXPECT_EQ((*p)["properties"]["tags"], ojson::parse(R"({"const":["garden","school"]})"));
+    EXPECT_TRUE(required(*p, "tags"));
+    EXPECT_TRUE(required(*p, "title"));
+    EXPECT_EQ(plan.spans.at("title"), std::vector<std::string>{"repaint the fence"});
+    // Only shortlisted tools reach the grammar.
+    for (const ojson & t : plan.grammar_tools) {
+        const std::string name = t["function"]["name"];
+        EXPECT_TRUE(std::any_of(plan.shortlist->begin(), plan.shortlist->end(), [&](const IntentDecision & d) { return d.tool == name; }));
+    }
+}
+
+TEST(RouterPlan, LeavesOutWhatTheRequestDoesNotSay) {
+    const RouterPlan plan = plan_for("show me my tasks");
+    const ojson * p = params_of(plan, "list_tasks");
+    ASSERT_NE(p, nullptr);
+    EXPECT_FALSE((*p)["properties"].contains("status"));
+    EXPECT_FALSE((*p)["properties"].contains("priority"));
+    EXPECT_FALSE((*p)["properties"].contains("due_before"));
+    const RouterPlan due = plan_for("show me my tasks due before friday");
+    const ojson * d = params_of(due, "list_tasks");
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(required(*d, "due_before"));  // written; the date itself is the network's
+    EXPECT_EQ((*d)["properties"]["due_before"].value("format", ""), "date");
+
+    const RouterPlan rename = plan_for("rename task 12 to call the plumber");
+    const ojson * u = params_of(rename, "update_task");
+    ASSERT_NE(u, nullptr);
+    EXPECT_TRUE(required(*u, "title"));
+    EXPECT_FALSE((*u)["properties"].contains("priority"));
+    const RouterPlan move = plan_for("move task 12 to friday");
+    const ojson * m = params_of(move, "update_task");
+    ASSERT_NE(m, nullptr);
+    EXPECT_FALSE((*m)["properties"].contains("title"));  // no title span: no title
+
+    // A date copy field needs a date to copy: none in the request, none in the call.
+    const RouterPlan undated = plan_for("I have to water the plants, please make a task for it");
+    const ojson * c = params_of(undated, "create_task");
+    ASSERT_NE(c, nullptr);
+    EXPECT_FALSE((*c)["properties"].contains("due_date"));
+    EXPECT_FALSE((*c)["properties"].contains("tags"));
+    const RouterPlan dated = plan_for("add a task to water the plants, due friday");
+    const ojson * cd = params_of(dated, "create_task");
+    ASSERT_NE(cd, nullptr);
+    EXPECT_TRUE((*cd)["properties"].contains("due_date"));
+}
+
+TEST(RouterPlan, KeepsEveryToolWhenTheChoiceIsTheRequests) {
+    const Conversation c = request("add a task to water the plants");
+    const RouterPlan plan = plan_for("add a task to water the plants", false);
+    EXPECT_FALSE(plan.shortlist.has_value());
+    EXPECT_EQ(plan.grammar_tools.size(), c.tools.size());
+    // Without aids the tools pass through untouched.
+    const RouterPlan bare = plan_for("add a task to water the plants", true, false);
+    EXPECT_EQ(bare.grammar_tools, c.tools);
+    EXPECT_TRUE(bare.spans.empty());
+}
+
+TEST(RouterPlan, ConfidenceTakesTheClassifiersShare) {
+    RouterPlan plan;
+    plan.shortlist = std::vector<IntentDecision>{{"create_task", 0.7}, {"update_task", 0.25}};
+    plan.arguments["create_task"] = {{"priority", true, ojson("high"), 0.6}, {"due_date", false, std::nullopt, 0.9}};
+    grammar::OutputConfidence c;
+    c.is_tool_call = true;
+    grammar::CallConfidence call;
+    call.decision = 0.95;
+    call.name = 1.0;
+    call.arguments = {{"title", 0.99, 3}, {"priority", 1.0, 1}};
+    c.calls.push_back(call);
+    temper_confidence(c, {"create_task"}, plan);
+    EXPECT_DOUBLE_EQ(c.calls[0].name, 0.7);
+    EXPECT_DOUBLE_EQ(c.calls[0].arguments[1].confidence, 0.6);
+    EXPECT_DOUBLE_EQ(c.calls[0].overall, 0.6);
+}
+
+}  // namespace
+}  // namespace sy::chat
