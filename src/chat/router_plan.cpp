@@ -82,7 +82,9 @@ void narrow(const std::string & tool, ojson & params, const std::vector<Argument
 
 RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent, const SlotTagger * tagger,
                       const std::set<std::string> & copy_fields, const std::vector<std::string> & copy_sources,
-                      bool shortlist_tools) {
+                      grammar::ToolChoiceMode tool_choice) {
+    const bool shortlist_tools = tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
+                                 tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_required;
     RouterPlan plan;
     const bool has_date = std::any_of(copy_sources.begin(), copy_sources.end(), [](const std::string & s) {
         for (size_t i = 0; i + 10 <= s.size(); ++i) {
@@ -96,7 +98,18 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
     plan.grammar_tools = conv.tools.is_array() ? conv.tools : ojson::array();
     const bool tagged = tagger && !copy_fields.empty();
     if (tagged) plan.spans = tagger->tag_request(conv);
+    std::string_view request;
+    for (size_t i = conv.messages.size(); i-- > 0;)
+        if (conv.messages[i].role == "user") {
+            request = conv.messages[i].content;
+            break;
+        }
     if (intent && shortlist_tools) plan.shortlist = intent->shortlist(conv, kIntentShortlistMass);
+    if (intent && plan.shortlist && tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_auto)
+        if (const std::optional<IntentDecision> d = intent->decide(conv, true); d && d->tool.empty()) {
+            plan.text_only = true;
+            plan.text_probability = d->probability;
+        }
     if (!intent && !tagged) return plan;
     ojson out = ojson::array();
     for (const ojson & tool : plan.grammar_tools) {
@@ -106,6 +119,13 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
             continue;
         ojson t = tool;
         ojson & fn = t.is_object() && t.contains("function") ? t["function"] : t;
+        if (tagged && fn.is_object() && fn.contains("parameters"))
+            // A free-text copy field the schema requires gets the tagger's best span when it found none.
+            for (const std::string & f : tagger_fields(fn["parameters"])) {
+                std::vector<std::string> & found = plan.spans[f];
+                if (!found.empty() || !is_required(fn["parameters"], f) || !copy_fields.count(name + "." + f)) continue;
+                if (std::optional<std::string> best = tagger->best_span(request, f)) found.push_back(std::move(*best));
+            }
         if (intent) plan.arguments[name] = intent->arguments(conv, name);
         if (fn.is_object() && fn.contains("parameters")) narrow(name, fn["parameters"], plan.arguments[name], plan.spans, copy_fields, tagged, has_date);
         out.push_back(std::move(t));
@@ -115,6 +135,7 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
 }
 
 void temper_confidence(grammar::OutputConfidence & c, const std::vector<std::string> & called, const RouterPlan & plan) {
+    if (plan.text_only && !c.is_tool_call) c.decision = std::min(c.decision, plan.text_probability);
     for (size_t i = 0; i < c.calls.size() && i < called.size(); ++i) {
         grammar::CallConfidence & call = c.calls[i];
         if (plan.shortlist) {

@@ -217,7 +217,7 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
     return t;
 }
 
-std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>> & feats) const {
+std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>> & feats, int32_t must) const {
     const int32_t L = n_labels();
     const size_t n = feats.size();
     std::vector<int32_t> out(n, 0);
@@ -227,9 +227,13 @@ std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>>
         if (to == 0 || (to & 1)) return true;
         return from != L && from != 0 && (from - 1) / 2 == (to - 1) / 2;
     };
+    // States: label x (whether field `must` has begun yet); without `must`, the flag stays 0.
+    const int32_t S = must >= 0 ? 2 * L : L;
+    const int32_t must_begin = must >= 0 ? 1 + 2 * must : -1;
+    auto next_flag = [&](int32_t flag, int32_t label) { return flag | (label == must_begin ? 1 : 0); };
     constexpr float kNone = -std::numeric_limits<float>::infinity();
-    std::vector<float> best(n * L, kNone);
-    std::vector<int32_t> back(n * L, 0);
+    std::vector<float> best(n * S, kNone);
+    std::vector<int32_t> back(n * S, 0);
     std::vector<float> local(L);
     for (size_t i = 0; i < n; ++i) {
         std::fill(local.begin(), local.end(), 0.0f);
@@ -237,26 +241,30 @@ std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>>
             for (int32_t l = 0; l < L; ++l) local[l] += w_[(size_t)f * L + l];
         for (int32_t l = 0; l < L; ++l) {
             if (i == 0) {
-                if (allowed(L, l)) best[l] = local[l] + trans_[(size_t)L * L + l];
+                if (allowed(L, l)) best[next_flag(0, l) * L + l] = local[l] + trans_[(size_t)L * L + l];
                 continue;
             }
-            for (int32_t k = 0; k < L; ++k) {
-                const float prev = best[(i - 1) * L + k];
+            for (int32_t ps = 0; ps < S; ++ps) {
+                const float prev = best[(i - 1) * S + ps];
+                const int32_t k = ps % L;
                 if (prev == kNone || !allowed(k, l)) continue;
+                const int32_t st = next_flag(ps / L, l) * L + l;
                 const float v = prev + trans_[(size_t)k * L + l] + local[l];
-                if (v > best[i * L + l]) {
-                    best[i * L + l] = v;
-                    back[i * L + l] = k;
+                if (v > best[i * S + st]) {
+                    best[i * S + st] = v;
+                    back[i * S + st] = ps;
                 }
             }
         }
     }
-    int32_t l = 0;
-    for (int32_t k = 1; k < L; ++k)
-        if (best[(n - 1) * L + k] > best[(n - 1) * L + l]) l = k;
+    const int32_t first = must >= 0 ? L : 0;  // the end state must have begun `must`
+    int32_t st = -1;
+    for (int32_t s = first; s < first + L; ++s)
+        if (best[(n - 1) * S + s] != kNone && (st < 0 || best[(n - 1) * S + s] > best[(n - 1) * S + st])) st = s;
+    if (st < 0) return out;
     for (size_t i = n; i-- > 0;) {
-        out[i] = l;
-        if (i) l = back[i * L + l];
+        out[i] = st % L;
+        if (i) st = back[i * S + st];
     }
     return out;
 }
@@ -282,6 +290,26 @@ std::map<std::string, std::vector<std::string>> SlotTagger::tag(std::string_view
         i = j;
     }
     return out;
+}
+
+std::optional<std::string> SlotTagger::best_span(std::string_view text, const std::string & field) const {
+    const auto fi = std::find(fields_.begin(), fields_.end(), field);
+    if (fi == fields_.end() || n_buckets_ == 0) return std::nullopt;
+    const int32_t k = (int32_t)(fi - fields_.begin());
+    const std::vector<TaggerWord> ws = tagger_words(text);
+    if (ws.empty()) return std::nullopt;
+    std::vector<std::string> words;
+    for (const TaggerWord & w : ws) words.push_back(fold_lower(text.substr(w.begin, w.end - w.begin)));
+    std::vector<std::vector<uint32_t>> feats(words.size());
+    for (size_t i = 0; i < words.size(); ++i) features(words, i, feats[i]);
+    const std::vector<int32_t> labels = decode(feats, k);
+    for (size_t i = 0; i < labels.size(); ++i)
+        if (labels[i] == 1 + 2 * k) {
+            size_t j = i + 1;
+            while (j < labels.size() && labels[j] == 2 + 2 * k) ++j;
+            return std::string(text.substr(ws[i].begin, ws[j - 1].end - ws[i].begin));
+        }
+    return std::nullopt;
 }
 
 std::map<std::string, std::vector<std::string>> SlotTagger::tag_request(const Conversation & conv) const {

@@ -54,6 +54,11 @@ public:
     // field -> the spans of `text` tagged for it, in order.
     std::map<std::string, std::vector<std::string>> tag(std::string_view text) const;
 
+    // The best span of `text` for `field` when the field must have one: Viterbi over the paths that tag
+    // at least one span of it (for a field the call requires but tag() found nothing for). nullopt for a
+    // field the tagger does not know or an empty text.
+    std::optional<std::string> best_span(std::string_view text, const std::string & field) const;
+
     // The spans of the request a router answers: the last user message of `conv`.
     std::map<std::string, std::vector<std::string>> tag_request(const Conversation & conv) const;
 
@@ -67,7 +72,9 @@ public:
 private:
     int32_t n_labels() const { return 1 + 2 * (int32_t)fields_.size(); }
     void features(const std::vector<std::string> & words, size_t i, std::vector<uint32_t> & out) const;
-    std::vector<int32_t> decode(const std::vector<std::vector<uint32_t>> & feats) const;
+    // Viterbi under the BIO constraints; with `must` >= 0, over the paths that begin field `must` once
+    // or more.
+    std::vector<int32_t> decode(const std::vector<std::vector<uint32_t>> & feats, int32_t must = -1) const;
 
     std::vector<std::string> fields_;  // label 0 = outside; 1 + 2k = begins field k; 2 + 2k = inside field k
     uint32_t n_buckets_ = 0;

@@ -111,9 +111,9 @@ void add_run(CLI::App & app) {
             const std::set<std::string> field_set(fields.begin(), fields.end());
             copy_sources = chat_fmt->copy_sources(conv);
             const chat::RouterPlan plan = chat::plan_route(
-                conv, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, copy_sources,
-                mode == grammar::ToolChoiceMode::ToolChoiceMode_auto || mode == grammar::ToolChoiceMode::ToolChoiceMode_required);
-            g = grammar::compile_tool_grammar(plan.grammar_tools, choice, o->parallel_tools, chat_fmt->tool_call_format(), field_set);
+                conv, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, copy_sources, mode);
+            g = grammar::compile_tool_grammar(plan.grammar_tools, plan.text_only ? ojson("none") : choice, o->parallel_tools,
+                                              chat_fmt->tool_call_format(), field_set);
             tagged = plan.spans;
             ids = chat::tokenize_rendered(tk, chat_fmt->render(conv, true), tk.vocab().special().add_bos).tokens;
         } else {

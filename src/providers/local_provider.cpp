@@ -243,14 +243,13 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
             if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
             // A router's linear aids narrow the grammar (chat/router_plan.h); the prompt lists every tool.
             plan = chat::plan_route(conv, adapter ? nullptr : (m.intent ? &*m.intent : nullptr),
-                                    adapter ? nullptr : (m.tagger ? &*m.tagger : nullptr), fields, copy_sources,
-                                    choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
-                                        choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_required);
+                                    adapter ? nullptr : (m.tagger ? &*m.tagger : nullptr), fields, copy_sources, choice.mode);
             const ojson & grammar_tools = plan.grammar_tools;
+            const ojson grammar_choice = plan.text_only ? ojson("none") : req.tool_choice;
             const uint64_t key =
-                grammar::tool_grammar_key(grammar_tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
+                grammar::tool_grammar_key(grammar_tools, grammar_choice, req.parallel_tool_calls, call_format, fields);
             compiled = m.grammar_for(key, [&] {
-                return grammar::compile_tool_grammar(grammar_tools, req.tool_choice, req.parallel_tool_calls, call_format, fields);
+                return grammar::compile_tool_grammar(grammar_tools, grammar_choice, req.parallel_tool_calls, call_format, fields);
             });
         }
     }

@@ -42,9 +42,11 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
         const std::vector<std::string> sources = format.copy_sources(prompt);
         // As serving does (chat/router_plan.h).
         const chat::RouterPlan plan =
-            chat::plan_route(prompt, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, sources, true);
-        std::shared_ptr<const grammar::CompiledGrammar> & compiled = compiled_for[plan.grammar_tools.dump()];
-        if (!compiled) compiled = engine::bind_grammar(grammar::compile_tool_grammar(plan.grammar_tools, "auto", false, tcf, field_set), tk);
+            chat::plan_route(prompt, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, sources,
+                             grammar::ToolChoiceMode::ToolChoiceMode_auto);
+        const char * choice = plan.text_only ? "none" : "auto";
+        std::shared_ptr<const grammar::CompiledGrammar> & compiled = compiled_for[std::string(choice) + plan.grammar_tools.dump()];
+        if (!compiled) compiled = engine::bind_grammar(grammar::compile_tool_grammar(plan.grammar_tools, choice, false, tcf, field_set), tk);
         std::vector<int32_t> ids = chat::tokenize_rendered(tk, format.render(prompt, true), tk.vocab().special().add_bos).tokens;
         if ((int32_t)ids.size() + gp.n_predict >= cp.n_ctx) ids.erase(ids.begin(), ids.end() - (cp.n_ctx - gp.n_predict - 1));
         engine::GrammarConstraint gc(compiled, tk, true, engine::make_copy_constraint(*compiled, sources));

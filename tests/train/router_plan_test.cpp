@@ -48,12 +48,13 @@ const std::set<std::string> kCopyFields{"create_task.title",    "create_task.due
 
 // The plan for one user request, with the compact format's copy sources (its date line resolves relative
 // dates against 2025-03-12).
-RouterPlan plan_for(const std::string & text, bool shortlist = true, bool with_aids = true) {
+RouterPlan plan_for(const std::string & text, grammar::ToolChoiceMode mode = grammar::ToolChoiceMode::ToolChoiceMode_auto,
+                    bool with_aids = true) {
     const Conversation c = request(text);
     ChatFormat fmt(ChatFormatKind::ChatFormatKind_compact);
     fmt.set_today(parse_iso_date("2025-03-12"));
     return plan_route(c, with_aids ? &aids().intent : nullptr, with_aids ? &aids().tagger : nullptr, kCopyFields,
-                      fmt.copy_sources(c), shortlist);
+                      fmt.copy_sources(c), mode);
 }
 
 const ojson * params_of(const RouterPlan & plan, const std::string & tool) { return find_tool_schema(plan.grammar_tools, tool); }
@@ -119,13 +120,28 @@ TEST(RouterPlan, LeavesOutWhatTheRequestDoesNotSay) {
 
 TEST(RouterPlan, KeepsEveryToolWhenTheChoiceIsTheRequests) {
     const Conversation c = request("add a task to water the plants");
-    const RouterPlan plan = plan_for("add a task to water the plants", false);
+    const RouterPlan plan = plan_for("add a task to water the plants", grammar::ToolChoiceMode::ToolChoiceMode_function);
     EXPECT_FALSE(plan.shortlist.has_value());
     EXPECT_EQ(plan.grammar_tools.size(), c.tools.size());
     // Without aids the tools pass through untouched.
-    const RouterPlan bare = plan_for("add a task to water the plants", true, false);
+    const RouterPlan bare = plan_for("add a task to water the plants", grammar::ToolChoiceMode::ToolChoiceMode_auto, false);
     EXPECT_EQ(bare.grammar_tools, c.tools);
     EXPECT_TRUE(bare.spans.empty());
+}
+
+TEST(RouterPlan, SmallTalkGetsATextAnswerUnlessACallIsRequired) {
+    const RouterPlan chat = plan_for("Good evening!");
+    EXPECT_TRUE(chat.text_only);
+    EXPECT_GT(chat.text_probability, 0.5);
+    const RouterPlan required = plan_for("Good evening!", grammar::ToolChoiceMode::ToolChoiceMode_required);
+    EXPECT_FALSE(required.text_only);
+    ASSERT_TRUE(required.shortlist.has_value());
+    EXPECT_FALSE(plan_for("add a task to water the plants").text_only);
+
+    grammar::OutputConfidence c;  // a text answer: the decision is at most the classifier's
+    c.decision = 0.99;
+    temper_confidence(c, {}, chat);
+    EXPECT_DOUBLE_EQ(c.decision, std::min(0.99, chat.text_probability));
 }
 
 TEST(RouterPlan, ConfidenceTakesTheClassifiersShare) {
