@@ -40,6 +40,9 @@ std::vector<std::string> tagger_fields(const ojson & parameters);
 
 struct SlotTaggerOptions {
     int epochs = 6;
+    int n_models = 5;        // perceptrons averaged (see train())
+    double bag_share = 0.7;  // the share of the requests each of them trains on
+    double unk_rate = 0.15;  // words turned into "<unk>" in the extra copy of each request
     uint32_t n_buckets = 1u << 16;  // hashed feature rows
     uint64_t seed = 0;
 };

@@ -66,7 +66,7 @@ bool required(const ojson & params, const std::string & f) {
 }
 
 TEST(RouterPlan, ShortlistsTheToolAndFixesItsEnumArguments) {
-    const RouterPlan plan = plan_for("new todo: repaint the fence (high priority), tags: garden, school");
+    const RouterPlan plan = plan_for("add a task to repaint the fence, high priority, with tags garden and school");
     ASSERT_TRUE(plan.shortlist.has_value());
     EXPECT_EQ(plan.shortlist->front().tool, "create_task");
     const ojson * p = params_of(plan, "create_task");
