@@ -26,13 +26,17 @@ work="$models/.train"
 mkdir -p "$models" "$work"
 tools="$root/examples/task-agent/tools.json"
 
-# train KIND OUT N EPOCHS: generate N conversations for KIND (router | responder), train the default preset
-# (its recipe: docs/training.md), quantize to q8_0 for serving.
+# train KIND OUT N EPOCHS [KEY]: generate N conversations for KIND (router | responder), train the default
+# preset (its recipe: docs/training.md), quantize to q8_0 for serving. A cached model without the GGUF
+# key KEY was trained by an earlier version (a router without its intent classifier) and is retrained.
 train() {
-  local kind=$1 out=$2 n=$3 epochs=$4
+  local kind=$1 out=$2 n=$3 epochs=$4 key=${5:-}
   if [[ -f "$out" ]]; then
-    echo "run: $kind model found: ${out#"$root"/} (delete it to retrain)"
-    return
+    if [[ -z "$key" ]] || "$sy" model info "$out" 2>/dev/null | grep -q "$key"; then
+      echo "run: $kind model found: ${out#"$root"/} (delete it to retrain)"
+      return
+    fi
+    echo "run: ${out#"$root"/} was trained by an earlier version (no $key); retraining"
   fi
   echo "run: training the $kind ($n generated conversations, $threads threads); cached in ${out#"$root"/}"
   "$sy" dataset generate --tools "$tools" --kind "$kind" --n "$n" --seed 1 -o "$work/$kind.jsonl"
@@ -42,7 +46,7 @@ train() {
   mv "$out.tmp" "$out"
 }
 start=$(date +%s)
-train router "$models/task-router.gguf" 6000 5
+train router "$models/task-router.gguf" 6000 5 switchyard.router.intent.labels
 train responder "$models/task-responder.gguf" 2000 2
 # The dashboard shows the router's evaluation on a held-out split phrased with words training never saw.
 if [[ ! -f "$models/eval/router.json" || "$models/eval/router.json" -ot "$models/task-router.gguf" ]]; then
