@@ -269,16 +269,24 @@ std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>>
                 if (allowed(L, l)) best[next_flag(0, l) * L + l] = local[l] + trans_[(size_t)L * L + l];
                 continue;
             }
-            for (int32_t ps = 0; ps < S; ++ps) {
+            auto relax = [&](int32_t ps) {
                 const float prev = best[(i - 1) * S + ps];
                 const int32_t k = ps % L;
-                if (prev == kNone || !allowed(k, l)) continue;
+                if (prev == kNone || !allowed(k, l)) return;
                 const int32_t st = next_flag(ps / L, l) * L + l;
                 const float v = prev + trans_[(size_t)k * L + l] + local[l];
                 if (v > best[i * S + st]) {
                     best[i * S + st] = v;
                     back[i * S + st] = ps;
                 }
+            };
+            if (l != 0 && !(l & 1)) {  // "inside field k" follows only "begins k" or "inside k"
+                for (int32_t flag = 0; flag * L < S; ++flag) {
+                    relax(flag * L + l - 1);
+                    relax(flag * L + l);
+                }
+            } else {
+                for (int32_t ps = 0; ps < S; ++ps) relax(ps);
             }
         }
     }
