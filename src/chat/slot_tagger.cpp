@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <atomic>
 #include <limits>
+#include <thread>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -200,11 +202,15 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
         for (size_t i = 0; i < data[e].words.size(); ++i) t.features(data[e].words, i, feats[e][i]);
     }
     const int n_models = std::max(1, opt.n_models);
-    std::vector<float> sum_w((size_t)t.n_buckets_ * L, 0.0f), sum_t((size_t)(L + 1) * L, 0.0f);
-    for (int model = 0; model < n_models; ++model) {
-        t.w_.assign(sum_w.size(), 0.0f);
-        t.trans_.assign(sum_t.size(), 0.0f);
-        std::vector<float> wacc(t.w_.size(), 0.0f), tacc(t.trans_.size(), 0.0f);
+    // One model: its averaged weights into w and trans. Models share nothing but read-only data, so they
+    // train on threads; each has its own seed, and the mean adds them in model order (deterministic).
+    auto train_one = [&](int model, std::vector<float> & w_out, std::vector<float> & t_out) {
+        SlotTagger m;  // the weights being trained; decode() reads them
+        m.fields_ = t.fields_;
+        m.n_buckets_ = t.n_buckets_;
+        m.w_.assign((size_t)t.n_buckets_ * L, 0.0f);
+        m.trans_.assign((size_t)(L + 1) * L, 0.0f);
+        std::vector<float> wacc(m.w_.size(), 0.0f), tacc(m.trans_.size(), 0.0f);
         SplitMix64 rng{(opt.seed ^ 0x51a7ull) + 0x9E3779B97F4A7C15ull * (uint64_t)model};
         std::vector<size_t> order;  // this model's share of the requests (all of them for a single model)
         for (size_t i = 0; i < data.size(); ++i)
@@ -217,25 +223,42 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
         for (int ep = 0; ep < opt.epochs; ++ep) {
             for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
             for (size_t e : order) {
-                const std::vector<int32_t> pred = t.decode(feats[e]);
+                const std::vector<int32_t> pred = m.decode(feats[e]);
                 const std::vector<int32_t> & gold = data[e].labels;
                 for (size_t i = 0; i < gold.size(); ++i) {
                     if (pred[i] != gold[i])
                         for (uint32_t f : feats[e][i]) {
-                            bump(t.w_, wacc, (size_t)f * L + gold[i], 1.0f);
-                            bump(t.w_, wacc, (size_t)f * L + pred[i], -1.0f);
+                            bump(m.w_, wacc, (size_t)f * L + gold[i], 1.0f);
+                            bump(m.w_, wacc, (size_t)f * L + pred[i], -1.0f);
                         }
                     const int32_t gp = i ? gold[i - 1] : L, pp = i ? pred[i - 1] : L;
                     if (gp != pp || gold[i] != pred[i]) {
-                        bump(t.trans_, tacc, (size_t)gp * L + gold[i], 1.0f);
-                        bump(t.trans_, tacc, (size_t)pp * L + pred[i], -1.0f);
+                        bump(m.trans_, tacc, (size_t)gp * L + gold[i], 1.0f);
+                        bump(m.trans_, tacc, (size_t)pp * L + pred[i], -1.0f);
                     }
                 }
                 step += 1;
             }
         }
-        for (size_t k = 0; k < sum_w.size(); ++k) sum_w[k] += (t.w_[k] - wacc[k] / step) / (float)n_models;
-        for (size_t k = 0; k < sum_t.size(); ++k) sum_t[k] += (t.trans_[k] - tacc[k] / step) / (float)n_models;
+        w_out.resize(m.w_.size());
+        t_out.resize(m.trans_.size());
+        for (size_t k = 0; k < w_out.size(); ++k) w_out[k] = m.w_[k] - wacc[k] / step;
+        for (size_t k = 0; k < t_out.size(); ++k) t_out[k] = m.trans_[k] - tacc[k] / step;
+    };
+    std::vector<std::vector<float>> ws((size_t)n_models), ts((size_t)n_models);
+    const int n_threads = std::max(1, std::min(opt.n_threads, n_models));
+    std::atomic<int> next{0};
+    auto worker = [&] {
+        for (int model; (model = next.fetch_add(1)) < n_models;) train_one(model, ws[(size_t)model], ts[(size_t)model]);
+    };
+    std::vector<std::thread> pool;
+    for (int i = 1; i < n_threads; ++i) pool.emplace_back(worker);
+    worker();
+    for (std::thread & th : pool) th.join();
+    std::vector<float> sum_w((size_t)t.n_buckets_ * L, 0.0f), sum_t((size_t)(L + 1) * L, 0.0f);
+    for (int model = 0; model < n_models; ++model) {
+        for (size_t k = 0; k < sum_w.size(); ++k) sum_w[k] += ws[(size_t)model][k] / (float)n_models;
+        for (size_t k = 0; k < sum_t.size(); ++k) sum_t[k] += ts[(size_t)model][k] / (float)n_models;
     }
     t.w_ = std::move(sum_w);
     t.trans_ = std::move(sum_t);

@@ -43,6 +43,7 @@ struct SlotTaggerOptions {
     int n_models = 5;        // perceptrons averaged (see train())
     double bag_share = 0.7;  // the share of the requests each of them trains on
     double unk_rate = 0.15;  // words turned into "<unk>" in the extra copy of each request
+    int n_threads = 2;       // perceptrons trained at once (the result does not depend on it)
     uint32_t n_buckets = 1u << 16;  // hashed feature rows
     uint64_t seed = 0;
 };

@@ -115,7 +115,7 @@ void run_train(TrainArgs & a) {
     }
     // A from-scratch router also gets its linear aids (train/router_aids.h).
     train::RouterAids aids;
-    if (!model->is_lora()) aids = train::train_router_aids(chats, copy_fields, a.cfg.seed, stderr);
+    if (!model->is_lora()) aids = train::train_router_aids(chats, copy_fields, a.cfg.seed, a.cfg.n_threads, stderr);
     std::vector<train::TrainExample> tr, va;
     int64_t n_tok = 0;
     for (const auto & c : chats) {

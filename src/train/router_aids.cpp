@@ -7,7 +7,7 @@
 namespace sy::train {
 
 RouterAids train_router_aids(const std::vector<chat::Conversation> & chats, const std::vector<std::string> & copy_fields,
-                             uint64_t seed, std::FILE * log) {
+                             uint64_t seed, int threads, std::FILE * log) {
     RouterAids aids;
     auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -28,6 +28,7 @@ RouterAids train_router_aids(const std::vector<chat::Conversation> & chats, cons
         const auto t0 = std::chrono::steady_clock::now();
         chat::SlotTaggerOptions to;
         to.seed = seed;
+        to.n_threads = threads;
         aids.tagger = chat::SlotTagger::train(chats, to);
         if (log) {
             std::string names;

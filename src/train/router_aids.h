@@ -20,8 +20,9 @@ struct RouterAids {
     std::optional<chat::IntentClassifier> intent;  // when the data has a tool call
 };
 
-// log: where to print one line per aid trained (null: quiet).
+// threads: for the tagger's perceptrons (the result does not depend on it). log: where to print one line
+// per aid trained (null: quiet).
 RouterAids train_router_aids(const std::vector<chat::Conversation> & chats, const std::vector<std::string> & copy_fields,
-                             uint64_t seed, std::FILE * log = nullptr);
+                             uint64_t seed, int threads = 2, std::FILE * log = nullptr);
 
 }  // namespace sy::train

@@ -68,6 +68,16 @@ std::map<std::string, Recall> held_out_recall(const SlotTagger & t, const std::v
     return out;
 }
 
+TEST(SlotTagger, ThreadsDoNotChangeTheTagger) {
+    const std::vector<Conversation> train = generated(600, 1, train::DataSplit::DataSplit_train);
+    const std::vector<Conversation> test = generated(60, 3, train::DataSplit::DataSplit_test);
+    SlotTaggerOptions one, two;
+    one.n_threads = 1;
+    two.n_threads = 2;
+    const SlotTagger a = SlotTagger::train(train, one), b = SlotTagger::train(train, two);
+    for (const Conversation & c : test) EXPECT_EQ(a.tag_request(c), b.tag_request(c));
+}
+
 TEST(SlotTagger, WordsAreRunsAndSinglePunctuation) {
     const std::string text = "add \"buy milk\", tags: neighbour's dog!";
     std::vector<std::string> got;
