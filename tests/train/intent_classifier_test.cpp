@@ -4,28 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "chat/intent_classifier.h"
 #include "train/datagen.h"
+#include "train_test_util.h"
 
 namespace sy::chat {
 namespace {
 
-ojson task_tools() {
-    std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
-    return ojson::parse(in);
-}
-
-std::vector<Conversation> generated(int64_t n, uint64_t seed, train::DataSplit split) {
-    train::DatagenParams p;
-    p.n = n;
-    p.seed = seed;
-    p.split = split;
-    std::vector<Conversation> out;
-    for (const auto & row : train::generate_task_examples(task_tools(), p)) out.push_back(parse_conversation(row));
-    return out;
-}
+using train::test::generated_chats;
+using train::test::task_tools;
 
 struct Score {
     int calls = 0, calls_right = 0, texts = 0, false_calls = 0;
@@ -59,8 +47,8 @@ Score score(const IntentClassifier & c, const std::vector<Conversation> & test, 
 }
 
 TEST(IntentClassifier, PicksHeldOutToolsAndRoundTripsThroughGguf) {
-    const std::vector<Conversation> train = generated(6000, 1, train::DataSplit::DataSplit_train);
-    const std::vector<Conversation> test = generated(400, 3, train::DataSplit::DataSplit_test);
+    const std::vector<Conversation> train = generated_chats(6000, 1, train::DataSplit::DataSplit_train);
+    const std::vector<Conversation> test = generated_chats(400, 3, train::DataSplit::DataSplit_test);
     const IntentClassifier c = IntentClassifier::train(train);
     EXPECT_EQ(c.labels().front(), "");
     EXPECT_EQ(c.labels().size(), 7u);  // text + the six task tools
@@ -87,7 +75,7 @@ TEST(IntentClassifier, PicksHeldOutToolsAndRoundTripsThroughGguf) {
     EXPECT_EQ(c.n_argument_classifiers(), 9u);
     ASSERT_EQ(back->n_argument_classifiers(), c.n_argument_classifiers());
     for (size_t k = 0; k < 20; ++k)
-        for (const std::string & tool : {"create_task", "list_tasks"}) {
+        for (const char * tool : {"create_task", "list_tasks"}) {
             const auto a = c.arguments(test[k], tool), b = back->arguments(test[k], tool);
             ASSERT_EQ(a.size(), b.size());
             for (size_t i = 0; i < a.size(); ++i) {
@@ -100,7 +88,7 @@ TEST(IntentClassifier, PicksHeldOutToolsAndRoundTripsThroughGguf) {
 }
 
 TEST(IntentClassifier, DeclinesRequestsWithToolsItNeverSaw) {
-    const IntentClassifier c = IntentClassifier::train(generated(200, 1, train::DataSplit::DataSplit_train));
+    const IntentClassifier c = IntentClassifier::train(generated_chats(200, 1, train::DataSplit::DataSplit_train));
     Conversation conv;
     conv.messages.push_back({"user", "add a task to buy milk", {}, "", ""});
     conv.tools = task_tools();

@@ -4,19 +4,17 @@
 // folds the classifier in.
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 #include "chat/dates.h"
 #include "chat/router_plan.h"
 #include "train/datagen.h"
+#include "train_test_util.h"
 
 namespace sy::chat {
 namespace {
 
-ojson task_tools() {
-    std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
-    return ojson::parse(in);
-}
+using train::test::generated_chats;
+using train::test::task_tools;
 
 struct Aids {
     IntentClassifier intent;
@@ -25,12 +23,7 @@ struct Aids {
 
 const Aids & aids() {
     static const Aids a = [] {
-        train::DatagenParams p;
-        p.n = 3000;
-        p.seed = 1;
-        p.split = train::DataSplit::DataSplit_train;
-        std::vector<Conversation> convs;
-        for (const auto & row : train::generate_task_examples(task_tools(), p)) convs.push_back(parse_conversation(row));
+        const std::vector<Conversation> convs = generated_chats(3000, 1, train::DataSplit::DataSplit_train);
         return Aids{IntentClassifier::train(convs), SlotTagger::train(convs)};
     }();
     return a;

@@ -39,16 +39,6 @@ double env_double(const char * name, double def) {
     return v && *v ? std::atof(v) : def;
 }
 
-std::vector<chat::Conversation> generated(const chat::ojson & tools, int64_t n, uint64_t seed, DataSplit split) {
-    DatagenParams p;
-    p.n = n;
-    p.seed = seed;
-    p.split = split;
-    std::vector<chat::Conversation> out;
-    for (const auto & row : generate_task_examples(tools, p)) out.push_back(chat::parse_conversation(row));
-    return out;
-}
-
 // The default router's data: `switchyard dataset generate --n kDefaultRouterExamples --seed 1 --split train`.
 constexpr int64_t kDefaultRouterExamples = 6000;
 
@@ -63,10 +53,9 @@ struct QualityRun {
 };
 
 RouterEval train_and_evaluate(const QualityRun & q) {
-    std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
-    const chat::ojson tools = chat::ojson::parse(in);
-    const auto all = generated(tools, q.n_train, 1, DataSplit::DataSplit_train);
-    const auto test_convs = generated(tools, q.n_test, 3, DataSplit::DataSplit_test);
+    const chat::ojson tools = test::task_tools();
+    const auto all = test::generated_chats(q.n_train, 1, DataSplit::DataSplit_train);
+    const auto test_convs = test::generated_chats(q.n_test, 3, DataSplit::DataSplit_test);
     std::vector<size_t> ti, vi;
     split_train_valid(all.size(), 0.1, 0, ti, vi);
     std::vector<chat::Conversation> train_convs, valid_convs;

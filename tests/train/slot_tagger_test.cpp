@@ -4,28 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "chat/slot_tagger.h"
 #include "train/datagen.h"
+#include "train_test_util.h"
 
 namespace sy::chat {
 namespace {
 
-ojson task_tools() {
-    std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
-    return ojson::parse(in);
-}
-
-std::vector<Conversation> generated(int64_t n, uint64_t seed, train::DataSplit split) {
-    train::DatagenParams p;
-    p.n = n;
-    p.seed = seed;
-    p.split = split;
-    std::vector<Conversation> out;
-    for (const auto & row : train::generate_task_examples(task_tools(), p)) out.push_back(parse_conversation(row));
-    return out;
-}
+using train::test::generated_chats;
+using train::test::task_tools;
 
 struct Recall {
     int found = 0, total = 0;
@@ -69,8 +57,8 @@ std::map<std::string, Recall> held_out_recall(const SlotTagger & t, const std::v
 }
 
 TEST(SlotTagger, ThreadsDoNotChangeTheTagger) {
-    const std::vector<Conversation> train = generated(600, 1, train::DataSplit::DataSplit_train);
-    const std::vector<Conversation> test = generated(60, 3, train::DataSplit::DataSplit_test);
+    const std::vector<Conversation> train = generated_chats(600, 1, train::DataSplit::DataSplit_train);
+    const std::vector<Conversation> test = generated_chats(60, 3, train::DataSplit::DataSplit_test);
     SlotTaggerOptions one, two;
     one.n_threads = 1;
     two.n_threads = 2;
@@ -94,8 +82,8 @@ TEST(SlotTagger, FieldsArePlainStringsAndTheirArrays) {
 }
 
 TEST(SlotTagger, FindsHeldOutSpansAndRoundTripsThroughGguf) {
-    const std::vector<Conversation> train = generated(3000, 1, train::DataSplit::DataSplit_train);
-    const std::vector<Conversation> test = generated(400, 3, train::DataSplit::DataSplit_test);
+    const std::vector<Conversation> train = generated_chats(3000, 1, train::DataSplit::DataSplit_train);
+    const std::vector<Conversation> test = generated_chats(400, 3, train::DataSplit::DataSplit_test);
     const SlotTagger t = SlotTagger::train(train);
     EXPECT_EQ(t.fields(), (std::vector<std::string>{"title", "tags", "query"}));
     const auto recall = held_out_recall(t, test);

@@ -1,4 +1,5 @@
-// Helpers shared by the trainer tests: temporary files, tiny random models and batches.
+// Helpers shared by the trainer tests: temporary files, tiny random models and batches, the example
+// agent's tools and generated conversations.
 #pragma once
 
 #include <filesystem>
@@ -6,8 +7,12 @@
 #include <string>
 #include <unistd.h>
 
+#include <fstream>
+
+#include "chat/chat_format.h"
 #include "engine/model_init.h"
 #include "train/data.h"
+#include "train/datagen.h"
 
 namespace sy::train::test {
 
@@ -59,6 +64,23 @@ inline std::vector<size_t> iota_order(size_t n) {
     std::vector<size_t> o(n);
     for (size_t i = 0; i < n; ++i) o[i] = i;
     return o;
+}
+
+// The example task agent's tools (examples/task-agent/tools.json).
+inline chat::ojson task_tools() {
+    std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/task-agent/tools.json");
+    return chat::ojson::parse(in);
+}
+
+// n generated task-agent conversations of a split (`switchyard dataset generate --n n --seed seed --split`).
+inline std::vector<chat::Conversation> generated_chats(int64_t n, uint64_t seed, DataSplit split) {
+    DatagenParams p;
+    p.n = n;
+    p.seed = seed;
+    p.split = split;
+    std::vector<chat::Conversation> out;
+    for (const auto & row : generate_task_examples(task_tools(), p)) out.push_back(chat::parse_conversation(row));
+    return out;
 }
 
 }  // namespace sy::train::test
