@@ -58,6 +58,11 @@ const ojson * find_tool_schema(const ojson & tools, const std::string & name) {
     return nullptr;
 }
 
+std::string tool_name(const ojson & tool) {
+    const ojson & fn = tool.is_object() && tool.contains("function") ? tool["function"] : tool;
+    return fn.is_object() && fn.contains("name") && fn["name"].is_string() ? fn["name"].get<std::string>() : "";
+}
+
 const char * chat_format_name(ChatFormatKind k) { return kFormats[(int)k].name; }
 
 std::optional<ChatFormatKind> chat_format_from_name(std::string_view name) {

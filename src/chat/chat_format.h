@@ -54,6 +54,9 @@ struct Conversation {
 
 // The parameters schema of the tool called `name` in an OpenAI tools array, or null.
 const ojson * find_tool_schema(const ojson & tools, const std::string & name);
+// The function name of one entry of an OpenAI tools array ({"type":"function","function":{...}} or the
+// bare function object); "" when it has none.
+std::string tool_name(const ojson & tool);
 
 // Parses {"messages": [...], "tools": [...]} (OpenAI chat fine-tuning JSONL line / request body).
 // Arguments given as a JSON string are parsed. Throws sy::Error naming the JSON path of a bad field.

@@ -258,20 +258,11 @@ std::vector<ArgumentDecision> IntentClassifier::arguments(const Conversation & c
     return out;
 }
 
-namespace {
-
-std::string function_name(const ojson & tool) {
-    const ojson & fn = tool.is_object() && tool.contains("function") ? tool["function"] : tool;
-    return fn.is_object() && fn.contains("name") && fn["name"].is_string() ? fn["name"].get<std::string>() : "";
-}
-
-}  // namespace
-
 std::optional<std::vector<bool>> IntentClassifier::offered(const ojson & tools) const {
     if (!tools.is_array() || tools.empty() || labels().empty()) return std::nullopt;
     std::vector<bool> out(labels().size(), false);
     for (const ojson & tool : tools) {
-        const std::string name = function_name(tool);
+        const std::string name = tool_name(tool);
         const auto it = std::find(labels().begin() + 1, labels().end(), name);
         if (name.empty() || it == labels().end()) return std::nullopt;
         out[(size_t)(it - labels().begin())] = true;

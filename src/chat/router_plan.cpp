@@ -3,13 +3,10 @@
 
 #include <algorithm>
 
+#include "chat/dates.h"
+
 namespace sy::chat {
 namespace {
-
-std::string function_name(const ojson & tool) {
-    const ojson & fn = tool.is_object() && tool.contains("function") ? tool["function"] : tool;
-    return fn.is_object() && fn.contains("name") && fn["name"].is_string() ? fn["name"].get<std::string>() : "";
-}
 
 bool is_required(const ojson & params, const std::string & field) {
     if (!params.contains("required") || !params["required"].is_array()) return false;
@@ -41,7 +38,9 @@ void narrow(const std::string & tool, ojson & params, const std::vector<Argument
     if (!params.contains("required") || !params["required"].is_array()) params["required"] = ojson::array();
     ojson & props = params["properties"];
     const ojson schema_required = params["required"];  // what the schema itself requires
-    auto optional = [&](const std::string & f) { return std::find(schema_required.begin(), schema_required.end(), ojson(f)) == schema_required.end(); };
+    auto optional = [&](const std::string & f) {
+        return std::find(schema_required.begin(), schema_required.end(), ojson(f)) == schema_required.end();
+    };
     // An optional date copy field with no ISO date in the request's copy sources has nothing to copy.
     if (!has_date)
         for (auto it = props.begin(); it != props.end();) {
@@ -86,15 +85,8 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
     const bool shortlist_tools = tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
                                  tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_required;
     RouterPlan plan;
-    const bool has_date = std::any_of(copy_sources.begin(), copy_sources.end(), [](const std::string & s) {
-        for (size_t i = 0; i + 10 <= s.size(); ++i) {
-            bool ok = true;
-            for (size_t k = 0; k < 10 && ok; ++k)
-                ok = (k == 4 || k == 7) ? s[i + k] == '-' : (s[i + k] >= '0' && s[i + k] <= '9');
-            if (ok) return true;
-        }
-        return false;
-    });
+    const bool has_date = std::any_of(copy_sources.begin(), copy_sources.end(),
+                                      [](const std::string & s) { return find_iso_date(s).has_value(); });
     plan.grammar_tools = conv.tools.is_array() ? conv.tools : ojson::array();
     const bool tagged = tagger && !copy_fields.empty();
     if (tagged) plan.spans = tagger->tag_request(conv);
@@ -113,7 +105,7 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
     if (!intent && !tagged) return plan;
     ojson out = ojson::array();
     for (const ojson & tool : plan.grammar_tools) {
-        const std::string name = function_name(tool);
+        const std::string name = tool_name(tool);
         if (plan.shortlist && std::none_of(plan.shortlist->begin(), plan.shortlist->end(),
                                            [&](const IntentDecision & d) { return d.tool == name; }))
             continue;
@@ -127,7 +119,8 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
                 if (std::optional<std::string> best = tagger->best_span(request, f)) found.push_back(std::move(*best));
             }
         if (intent) plan.arguments[name] = intent->arguments(conv, name);
-        if (fn.is_object() && fn.contains("parameters")) narrow(name, fn["parameters"], plan.arguments[name], plan.spans, copy_fields, tagged, has_date);
+        if (fn.is_object() && fn.contains("parameters"))
+            narrow(name, fn["parameters"], plan.arguments[name], plan.spans, copy_fields, tagged, has_date);
         out.push_back(std::move(t));
     }
     plan.grammar_tools = std::move(out);
