@@ -78,13 +78,19 @@ private:
     void features(const std::vector<std::string> & words, size_t i, std::vector<uint32_t> & out) const;
     // Viterbi under the BIO constraints; with `must` >= 0, over the paths that begin field `must` once
     // or more.
-    std::vector<int32_t> decode(const std::vector<std::vector<uint32_t>> & feats, int32_t must = -1) const;
+    // `edges[i]`: bit 0, word i may not begin a span; bit 1, it may not end one (see edge_flags()).
+    std::vector<int32_t> decode(const std::vector<std::vector<uint32_t>> & feats, const std::vector<uint8_t> & edges,
+                                int32_t must = -1) const;
+    std::vector<uint8_t> edge_flags(const std::vector<std::string> & words) const;
 
     std::vector<std::string> fields_;  // label 0 = outside; 1 + 2k = begins field k; 2 + 2k = inside field k
     uint32_t n_buckets_ = 0;
     std::vector<float> w_;             // [n_buckets][n_labels]
     std::vector<float> trans_;         // [n_labels + 1][n_labels]; row n_labels: from the start
     std::unordered_set<std::string> known_;  // lowercased words of the training requests
+    // Frequent words that never began (no_begin_) or never ended (no_end_) a span in training: "to" in
+    // "related to X", "I" in "so I hang the lights". A span may not begin or end at one.
+    std::unordered_set<std::string> no_begin_, no_end_;
     int32_t n_examples_ = 0;
 };
 
