@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "chat/slot_tagger.h"
+#include "chat/dates.h"
 #include "chat/text_features.h"
 #include "common/error.h"
 #include "common/rng.h"
@@ -60,8 +61,20 @@ void RequestClassifier::features(const Conversation & conv, size_t end, std::vec
         }
     std::vector<std::string> words;
     SplitMix64 rng{drop_seed};
+    // A date phrase reads as one word "<date>": "can it be due dec 28 instead?" and "... due October 26
+    // instead?" share their features, and a date's presence is a feature of its own.
+    const std::vector<DateMention> dates = find_dates(text, 0);
+    add("has-date", dates.empty() ? "no" : "yes");
+    size_t in_date = 0;  // dates[in_date] is the next date phrase
     for (const TaggerWord & tw : tagger_words(text)) {
-        std::string w = word_shape(text.substr(tw.begin, tw.end - tw.begin));
+        while (in_date < dates.size() && dates[in_date].end <= tw.begin) ++in_date;
+        std::string w;
+        if (in_date < dates.size() && tw.begin >= dates[in_date].begin && tw.end <= dates[in_date].end) {
+            if (tw.begin != dates[in_date].begin) continue;  // the phrase's first word stands for it
+            w = "<date>";
+        } else {
+            w = word_shape(text.substr(tw.begin, tw.end - tw.begin));
+        }
         if (drop > 0 && (double)(rng.next() >> 11) * 0x1.0p-53 < drop) continue;
         words.push_back(std::move(w));
     }

@@ -29,10 +29,43 @@ void require(ojson & params, const std::string & field) {
     params["required"].push_back(field);
 }
 
+// Every integer under key `key` in `j`, at any depth, in document order.
+void integers_under(const ojson & j, const std::string & key, ojson & out) {
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (it.key() == key && it.value().is_number_integer() &&
+                std::find(out.begin(), out.end(), it.value()) == out.end())
+                out.push_back(it.value());
+            integers_under(it.value(), key, out);
+        }
+    } else if (j.is_array()) {
+        for (const ojson & x : j) integers_under(x, key, out);
+    }
+}
+
+// The integers an earlier turn gave under `key`: the arguments of the assistant's calls and the tool
+// results that are JSON ("it" in "can it be due friday instead?" is the task the last turn made).
+ojson earlier_integers(const Conversation & conv, const std::string & key) {
+    ojson out = ojson::array();
+    size_t last_user = conv.messages.size();
+    for (size_t i = conv.messages.size(); i-- > 0;)
+        if (conv.messages[i].role == "user") {
+            last_user = i;
+            break;
+        }
+    for (size_t i = 0; i < last_user; ++i) {
+        const Message & m = conv.messages[i];
+        for (const ToolCall & c : m.tool_calls) integers_under(c.arguments, key, out);
+        if (m.role == "tool") integers_under(ojson::parse(m.content, nullptr, false), key, out);
+    }
+    return out;
+}
+
 // Narrows one tool's parameters schema in place.
 void narrow(const std::string & tool, ojson & params, const std::vector<ArgumentDecision> & decisions,
             const std::map<std::string, std::vector<std::string>> & spans, const std::set<std::string> & copy_fields,
-            bool tagged, bool has_date) {
+            bool tagged, bool has_date, const Conversation & conv, std::string_view request,
+            const std::vector<std::string> & request_dates) {
     if (!params.is_object() || !params.contains("properties") || !params["properties"].is_object()) return;
     // An ordered_json object is a vector: make "required" exist first, so adding it cannot move `props`.
     if (!params.contains("required") || !params["required"].is_array()) params["required"] = ojson::array();
@@ -51,6 +84,15 @@ void narrow(const std::string & tool, ojson & params, const std::vector<Argument
             else
                 ++it;
         }
+    // A date copy field is one of the dates the request names, when it names one.
+    if (!request_dates.empty())
+        for (auto it = props.begin(); it != props.end(); ++it)
+            if (copy_fields.count(tool + "." + it.key()) && it.value().is_object() && it.value().value("format", "") == "date") {
+                ojson values = ojson::array();
+                for (const std::string & d : request_dates)
+                    if (std::find(values.begin(), values.end(), ojson(d)) == values.end()) values.push_back(d);
+                it.value() = values.size() == 1 ? ojson{{"const", values[0]}} : ojson{{"enum", values}};
+            }
     for (const ArgumentDecision & d : decisions) {
         if (!props.contains(d.field)) continue;
         if (d.value) props[d.field] = ojson{{"const", *d.value}};
@@ -75,13 +117,49 @@ void narrow(const std::string & tool, ojson & params, const std::vector<Argument
             props[f] = ojson{{"const", items}};
         }
     }
+    // An integer copy field is one of the numbers the tagger found for it in the request. With none, it is
+    // a number an earlier turn gave under the same name ("remove it" takes its id from the task the last
+    // turn made) or any number of the request; with neither, any number of the conversation.
+    auto number = [](std::string_view s) -> std::optional<int64_t> {
+        if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            return std::nullopt;
+        return std::stoll(std::string(s));
+    };
+    // The request's numbers outside its date phrases: the 26 of "October 26" is no id.
+    std::set<std::string, std::less<>> request_numbers;
+    {
+        const std::vector<DateMention> dates = find_dates(request, 0);
+        for (const TaggerWord & w : tagger_words(request))
+            if (std::none_of(dates.begin(), dates.end(), [&](const DateMention & d) { return w.begin >= d.begin && w.end <= d.end; }))
+                request_numbers.emplace(request.substr(w.begin, w.end - w.begin));
+    }
+    for (const std::string & f : tagger_number_fields(params)) {
+        if (!copy_fields.count(tool + "." + f) || !props.contains(f)) continue;
+        ojson values = ojson::array();
+        auto add = [&](std::string_view s) {
+            if (!request_numbers.count(s)) return;
+            if (const std::optional<int64_t> v = number(s); v && std::find(values.begin(), values.end(), ojson(*v)) == values.end())
+                values.push_back(*v);
+        };
+        if (const auto it = spans.find(f); it != spans.end())
+            for (const std::string & s : it->second) add(s);
+        if (values.empty()) {
+            values = earlier_integers(conv, f);
+            if (!values.empty())
+                for (const std::string & w : request_numbers) add(w);
+        }
+        if (values.empty()) continue;
+        props[f] = values.size() == 1 ? ojson{{"const", values[0]}} : ojson{{"enum", values}};
+        if (!spans.count(f) || spans.at(f).empty()) continue;
+        require(params, f);
+    }
 }
 
 }  // namespace
 
 RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent, const SlotTagger * tagger,
                       const std::set<std::string> & copy_fields, const std::vector<std::string> & copy_sources,
-                      grammar::ToolChoiceMode tool_choice) {
+                      grammar::ToolChoiceMode tool_choice, std::optional<int64_t> today) {
     const bool shortlist_tools = tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_auto ||
                                  tool_choice == grammar::ToolChoiceMode::ToolChoiceMode_required;
     RouterPlan plan;
@@ -103,6 +181,9 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
             plan.text_probability = d->probability;
         }
     if (!intent && !tagged) return plan;
+    std::vector<std::string> request_dates;
+    if (today)
+        for (const DateMention & d : find_dates(request, *today)) request_dates.push_back(d.iso);
     ojson out = ojson::array();
     for (const ojson & tool : plan.grammar_tools) {
         const std::string name = tool_name(tool);
@@ -120,7 +201,8 @@ RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent
             }
         if (intent) plan.arguments[name] = intent->arguments(conv, name);
         if (fn.is_object() && fn.contains("parameters"))
-            narrow(name, fn["parameters"], plan.arguments[name], plan.spans, copy_fields, tagged, has_date);
+            narrow(name, fn["parameters"], plan.arguments[name], plan.spans, copy_fields, tagged, has_date, conv, request,
+                   request_dates);
         out.push_back(std::move(t));
     }
     plan.grammar_tools = std::move(out);

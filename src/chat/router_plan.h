@@ -9,9 +9,12 @@
 //     written when the tagger found spans for it and the classifier (where it decides that field) agrees;
 //     a string then copies one of the spans whole, an array is exactly the spans found, in order. Else
 //     it is left out unless the schema requires it.
+//   - An integer copy field (a task id) is one of the numbers the tagger's number picker found for it in
+//     the request; with none, one an earlier turn gave under the same key or a number of the request.
+//     A date copy field is one of the dates the request names, when it names one.
 // Only the grammar narrows: the prompt lists every tool as the request gave them. The network still
-// decides between a call and a text answer where the classifier chose a tool, picks within the shortlist, and writes ids, dates and which
-// span goes where.
+// decides between a call and a text answer where the classifier chose a tool, picks within the
+// shortlist, and chooses among the ids, dates and spans left.
 #pragma once
 
 #include <map>
@@ -45,9 +48,12 @@ struct RouterPlan {
 // no YYYY-MM-DD date. tool_choice: the request's; a named function or "none" is kept as it is (no
 // shortlist), "auto" may become a text answer when the classifier's best choice is one. shortlist_tools: tool_choice is auto or
 // required (a named function or "none" keeps the request's choice).
+// today: the day the request's date phrases resolve against (ChatFormat::today_of); with it, a date copy
+// field is one of the dates the request names, when it names one ("can it be due dec 28 instead?" cannot
+// copy a due date of an earlier turn).
 RouterPlan plan_route(const Conversation & conv, const IntentClassifier * intent, const SlotTagger * tagger,
                       const std::set<std::string> & copy_fields, const std::vector<std::string> & copy_sources,
-                      grammar::ToolChoiceMode tool_choice);
+                      grammar::ToolChoiceMode tool_choice, std::optional<int64_t> today = std::nullopt);
 
 // Folds the plan into a routed answer's confidence (grammar/confidence.h): each call's name confidence
 // becomes at most the shortlist share of the tool it called, an argument the classifier fixed at most the

@@ -22,6 +22,8 @@ constexpr const char * kTransKey = "switchyard.router.tagger.transitions";
 constexpr const char * kKnownKey = "switchyard.router.tagger.known_words";
 constexpr const char * kNoBeginKey = "switchyard.router.tagger.no_begin_words";
 constexpr const char * kNoEndKey = "switchyard.router.tagger.no_end_words";
+constexpr const char * kNumberFieldsKey = "switchyard.router.tagger.number_fields";
+constexpr const char * kNumberWeightsKey = "switchyard.router.tagger.number_weights";
 
 // Span edges (see train()): the evidence a word needs, in spans a typical word would have begun, and the
 // share of those it may have begun and still count as a word spans do not begin at.
@@ -30,9 +32,12 @@ constexpr double kEdgeShare = 0.1;
 
 bool word_byte(unsigned char c) { return std::isalnum(c) || c == '\'' || c >= 0x80; }
 
+// Keywords that make a value more than free text (or a plain number) for the tagger.
+constexpr const char * kNotPlain[] = {"enum", "const", "format", "pattern", "$ref", "anyOf", "oneOf", "allOf"};
+
 bool plain_string(const ojson & s) {
     if (!s.is_object() || !s.contains("type") || s["type"] != "string") return false;
-    for (const char * k : {"enum", "const", "format", "pattern", "$ref", "anyOf", "oneOf", "allOf"})
+    for (const char * k : kNotPlain)
         if (s.contains(k)) return false;
     return true;
 }
@@ -40,7 +45,18 @@ bool plain_string(const ojson & s) {
 struct Example {
     std::vector<std::string> words;  // lowercased
     std::vector<int32_t> labels;
+    std::vector<int32_t> number_labels;  // per word: 0, or 1 + the number field its digits are the value of
 };
+
+// A word without a plural 's' ("tags" -> "tag"; "class", "bus" stay).
+std::string_view stem(std::string_view w) {
+    if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's') w.remove_suffix(1);
+    return w;
+}
+
+bool all_digits(std::string_view w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 }  // namespace
 
@@ -73,6 +89,19 @@ std::vector<std::string> tagger_fields(const ojson & parameters) {
     return out;
 }
 
+std::vector<std::string> tagger_number_fields(const ojson & parameters) {
+    std::vector<std::string> out;
+    if (!parameters.is_object() || !parameters.contains("properties") || !parameters["properties"].is_object()) return out;
+    for (auto it = parameters["properties"].begin(); it != parameters["properties"].end(); ++it) {
+        const ojson & s = it.value();
+        if (!s.is_object() || s.value("type", "") != "integer") continue;
+        if (std::none_of(std::begin(kNotPlain), std::end(kNotPlain), [&](const char * k) { return s.contains(k); }))
+            out.push_back(it.key());
+    }
+    return out;
+}
+
+
 void SlotTagger::features(const std::vector<std::string> & words, size_t i, std::vector<uint32_t> & out) const {
     // A word seen in fewer than three training requests reads as "<unk>" (its prefix and suffix stay):
     // rare words of the training values then teach what a never-seen word of a new request does.
@@ -104,6 +133,10 @@ void SlotTagger::features(const std::vector<std::string> & words, size_t i, std:
     add("wn1", w, W(k + 1));
     add("p2p1", W(k - 2), W(k - 1));
     add("n1n2", W(k + 1), W(k + 2));
+    // The words before, with a plural 's' cut: "tags: X" reads like the "tag: X" of training.
+    add("p1s", stem(W(k - 1)));
+    add("p2s", stem(W(k - 2)));
+    add("p2p1s", stem(W(k - 2)), stem(W(k - 1)));
     add("suf3", raw.substr(raw.size() > 3 ? raw.size() - 3 : 0));
     add("pre3", raw.substr(0, 3));
     add("known", known(k));
@@ -123,6 +156,9 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
                 if (!fn.is_object() || !fn.contains("parameters")) continue;
                 for (const std::string & f : tagger_fields(fn["parameters"]))
                     if (std::find(t.fields_.begin(), t.fields_.end(), f) == t.fields_.end()) t.fields_.push_back(f);
+                for (const std::string & f : tagger_number_fields(fn["parameters"]))
+                    if (std::find(t.number_fields_.begin(), t.number_fields_.end(), f) == t.number_fields_.end())
+                        t.number_fields_.push_back(f);
             }
     if (t.fields_.empty())
         throw Error(ErrorKind::ErrorKind_invalid_argument, "slot tagger: no tool in the data has a free-text string argument");
@@ -140,10 +176,23 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
             Example ex;
             for (const TaggerWord & w : ws) ex.words.push_back(fold_lower(std::string_view(u).substr(w.begin, w.end - w.begin)));
             ex.labels.assign(ws.size(), 0);
+            ex.number_labels.assign(ws.size(), 0);
             const std::string lu = fold_lower(u);
             for (const ToolCall & call : m.tool_calls) {
                 const ojson * params = find_tool_schema(c.tools, call.name);
                 if (!params || !call.arguments.is_object()) continue;
+                // A number field's value: the first word of the request that is its digits.
+                for (const std::string & f : tagger_number_fields(*params)) {
+                    if (!call.arguments.contains(f) || !call.arguments[f].is_number_integer()) continue;
+                    const std::string digits = call.arguments[f].dump();
+                    const int32_t fi = (int32_t)(std::find(t.number_fields_.begin(), t.number_fields_.end(), f) -
+                                                 t.number_fields_.begin());
+                    for (size_t k = 0; k < ex.words.size(); ++k)
+                        if (ex.words[k] == digits && ex.number_labels[k] == 0) {
+                            ex.number_labels[k] = 1 + fi;
+                            break;
+                        }
+                }
                 for (const std::string & f : tagger_fields(*params)) {
                     if (!call.arguments.contains(f)) continue;
                     const ojson & v = call.arguments[f];
@@ -187,7 +236,9 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
         // Span edges. A word that a typical word's rate would have made begin (end) kEdgeMinExpected
         // spans or more, but that began (ended) fewer than kEdgeShare of that, is a word no span begins
         // (ends) at: "to" in "related to X", "I" in "so I hang the lights". Learnt from the data, so
-        // another tool set gets its own; a word seen too rarely to tell stays free.
+        // another tool set gets its own; a word seen too rarely to tell stays free. A decoded span is
+        // trimmed of them (trimmed()); training does not see them (decoding under them as constraints,
+        // in training or not, did worse: held-out exact arguments 2-3 points and 0.3 points lower).
         std::unordered_map<std::string, int64_t> occurrences, begins, ends;
         int64_t n_words = 0, n_spans = 0;
         for (const Example & ex : data)
@@ -252,9 +303,7 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
         for (int ep = 0; ep < opt.epochs; ++ep) {
             for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
             for (size_t e : order) {
-                // Training decodes without the span edges: with them, the weights never learn to keep spans
-                // off those words themselves, and held-out exact arguments fell 2-3 points.
-                const std::vector<int32_t> pred = m.decode(feats[e], std::vector<uint8_t>(feats[e].size(), 0));
+                const std::vector<int32_t> pred = m.decode(feats[e]);
                 const std::vector<int32_t> & gold = data[e].labels;
                 for (size_t i = 0; i < gold.size(); ++i) {
                     if (pred[i] != gold[i])
@@ -293,30 +342,74 @@ SlotTagger SlotTagger::train(const std::vector<Conversation> & convs, const Slot
     }
     t.w_ = std::move(sum_w);
     t.trans_ = std::move(sum_t);
+    if (!t.number_fields_.empty()) {
+        std::vector<std::pair<size_t, size_t>> at;  // (request, word) of every number in the data
+        std::vector<int32_t> gold;
+        for (size_t e = 0; e < data.size(); ++e)
+            for (size_t k = 0; k < data[e].words.size(); ++k)
+                if (all_digits(data[e].words[k])) {
+                    at.emplace_back(e, k);
+                    gold.push_back(data[e].number_labels[k]);
+                }
+        t.train_numbers(at, gold, feats, opt);
+    }
     return t;
 }
 
-std::vector<uint8_t> SlotTagger::edge_flags(const std::vector<std::string> & words) const {
-    std::vector<uint8_t> out(words.size(), 0);
-    for (size_t i = 0; i < words.size(); ++i)
-        out[i] = (uint8_t)((no_begin_.count(words[i]) ? 1 : 0) | (no_end_.count(words[i]) ? 2 : 0));
-    return out;
+void SlotTagger::train_numbers(const std::vector<std::pair<size_t, size_t>> & at, const std::vector<int32_t> & gold,
+                               const std::vector<std::vector<std::vector<uint32_t>>> & feats, const SlotTaggerOptions & opt) {
+    // An averaged multiclass perceptron over the same word features, one decision per number of the
+    // request: which number field, if any, it is the value of. Apart from the span tagger, so adding ids
+    // to the data does not move the free-text spans.
+    const int32_t NL = 1 + (int32_t)number_fields_.size();
+    number_w_.assign((size_t)n_buckets_ * NL, 0.0f);
+    std::vector<float> acc(number_w_.size(), 0.0f);
+    std::vector<size_t> order(at.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    SplitMix64 rng{opt.seed ^ 0x1d5ull};
+    float step = 1;
+    std::vector<float> score((size_t)NL);
+    for (int ep = 0; ep < opt.epochs; ++ep) {
+        for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
+        for (size_t o : order) {
+            const std::vector<uint32_t> & f = feats[at[o].first][at[o].second];
+            const int32_t pred = pick_number(f, score);
+            if (pred != gold[o])
+                for (uint32_t b : f) {
+                    number_w_[(size_t)b * NL + gold[o]] += 1.0f;
+                    acc[(size_t)b * NL + gold[o]] += step;
+                    number_w_[(size_t)b * NL + pred] -= 1.0f;
+                    acc[(size_t)b * NL + pred] -= step;
+                }
+            step += 1;
+        }
+    }
+    for (size_t k = 0; k < number_w_.size(); ++k) number_w_[k] -= acc[k] / step;
 }
 
-std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>> & feats,
-                                        const std::vector<uint8_t> & edges, int32_t must) const {
+int32_t SlotTagger::pick_number(const std::vector<uint32_t> & feats, std::vector<float> & score) const {
+    const int32_t NL = 1 + (int32_t)number_fields_.size();
+    score.assign((size_t)NL, 0.0f);
+    for (uint32_t b : feats)
+        for (int32_t l = 0; l < NL; ++l) score[(size_t)l] += number_w_[(size_t)b * NL + l];
+    return (int32_t)(std::max_element(score.begin(), score.end()) - score.begin());
+}
+
+std::pair<size_t, size_t> SlotTagger::trimmed(const std::vector<std::string> & words, size_t begin, size_t end) const {
+    while (begin < end && no_begin_.count(words[begin])) ++begin;
+    while (end > begin && no_end_.count(words[end - 1])) --end;
+    return {begin, end};
+}
+
+std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>> & feats, int32_t must) const {
     const int32_t L = n_labels();
     const size_t n = feats.size();
     std::vector<int32_t> out(n, 0);
     if (n == 0) return out;
-    auto inside = [](int32_t from, int32_t to) { return to != 0 && !(to & 1) && from != 0 && (from - 1) / 2 == (to - 1) / 2; };
-    // "inside field k" only after "begins k" or "inside k"; no span begins at a no-begin word (position
-    // i) or ends at a no-end word (position i - 1, when label `to` at i does not continue it).
-    auto allowed_at = [&](size_t i, int32_t from, int32_t to) {
-        if (to != 0 && (to & 1) && (edges[i] & 1)) return false;
-        if (i > 0 && from != L && from != 0 && !inside(from, to) && (edges[i - 1] & 2)) return false;
+    // "inside field k" only after "begins k" or "inside k".
+    auto allowed = [&](int32_t from, int32_t to) {
         if (to == 0 || (to & 1)) return true;
-        return from != L && inside(from, to);
+        return from != L && from != 0 && (from - 1) / 2 == (to - 1) / 2;
     };
     // States: label x (whether field `must` has begun yet); without `must`, the flag stays 0.
     const int32_t S = must >= 0 ? 2 * L : L;
@@ -332,13 +425,13 @@ std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>>
             for (int32_t l = 0; l < L; ++l) local[l] += w_[(size_t)f * L + l];
         for (int32_t l = 0; l < L; ++l) {
             if (i == 0) {
-                if (allowed_at(0, L, l)) best[next_flag(0, l) * L + l] = local[l] + trans_[(size_t)L * L + l];
+                if (allowed(L, l)) best[next_flag(0, l) * L + l] = local[l] + trans_[(size_t)L * L + l];
                 continue;
             }
             auto relax = [&](int32_t ps) {
                 const float prev = best[(i - 1) * S + ps];
                 const int32_t k = ps % L;
-                if (prev == kNone || !allowed_at(i, k, l)) return;
+                if (prev == kNone || !allowed(k, l)) return;
                 const int32_t st = next_flag(ps / L, l) * L + l;
                 const float v = prev + trans_[(size_t)k * L + l] + local[l];
                 if (v > best[i * S + st]) {
@@ -358,10 +451,8 @@ std::vector<int32_t> SlotTagger::decode(const std::vector<std::vector<uint32_t>>
     }
     const int32_t first = must >= 0 ? L : 0;  // the end state must have begun `must`
     int32_t st = -1;
-    for (int32_t s = first; s < first + L; ++s) {
-        if (s % L != 0 && (edges[n - 1] & 2)) continue;  // a span would end at the last word
+    for (int32_t s = first; s < first + L; ++s)
         if (best[(n - 1) * S + s] != kNone && (st < 0 || best[(n - 1) * S + s] > best[(n - 1) * S + st])) st = s;
-    }
     if (st < 0) return out;
     for (size_t i = n; i-- > 0;) {
         out[i] = st % L;
@@ -378,7 +469,7 @@ std::map<std::string, std::vector<std::string>> SlotTagger::tag(std::string_view
     for (const TaggerWord & w : ws) words.push_back(fold_lower(text.substr(w.begin, w.end - w.begin)));
     std::vector<std::vector<uint32_t>> feats(words.size());
     for (size_t i = 0; i < words.size(); ++i) features(words, i, feats[i]);
-    const std::vector<int32_t> labels = decode(feats, edge_flags(words));
+    const std::vector<int32_t> labels = decode(feats);
     for (size_t i = 0; i < labels.size();) {
         if (labels[i] == 0 || !(labels[i] & 1)) {
             ++i;
@@ -387,8 +478,15 @@ std::map<std::string, std::vector<std::string>> SlotTagger::tag(std::string_view
         const int32_t field = (labels[i] - 1) / 2;
         size_t j = i + 1;
         while (j < labels.size() && labels[j] == 2 + 2 * field) ++j;
-        out[fields_[(size_t)field]].emplace_back(text.substr(ws[i].begin, ws[j - 1].end - ws[i].begin));
+        if (const auto [a, b] = trimmed(words, i, j); a < b)
+            out[fields_[(size_t)field]].emplace_back(text.substr(ws[a].begin, ws[b - 1].end - ws[a].begin));
         i = j;
+    }
+    if (!number_w_.empty()) {
+        std::vector<float> score;
+        for (size_t i = 0; i < words.size(); ++i)
+            if (all_digits(words[i]))
+                if (const int32_t l = pick_number(feats[i], score); l > 0) out[number_fields_[(size_t)l - 1]].push_back(words[i]);
     }
     return out;
 }
@@ -403,12 +501,14 @@ std::optional<std::string> SlotTagger::best_span(std::string_view text, const st
     for (const TaggerWord & w : ws) words.push_back(fold_lower(text.substr(w.begin, w.end - w.begin)));
     std::vector<std::vector<uint32_t>> feats(words.size());
     for (size_t i = 0; i < words.size(); ++i) features(words, i, feats[i]);
-    const std::vector<int32_t> labels = decode(feats, edge_flags(words), k);
+    const std::vector<int32_t> labels = decode(feats, k);
     for (size_t i = 0; i < labels.size(); ++i)
         if (labels[i] == 1 + 2 * k) {
             size_t j = i + 1;
             while (j < labels.size() && labels[j] == 2 + 2 * k) ++j;
-            return std::string(text.substr(ws[i].begin, ws[j - 1].end - ws[i].begin));
+            const auto [a, b] = trimmed(words, i, j);
+            if (a == b) continue;
+            return std::string(text.substr(ws[a].begin, ws[b - 1].end - ws[a].begin));
         }
     return std::nullopt;
 }
@@ -431,6 +531,10 @@ void SlotTagger::write(gguf::Writer & w) const {
         std::vector<std::string> words(set->begin(), set->end());
         std::sort(words.begin(), words.end());
         w.set(key, gguf::Value::strings(words));
+    }
+    if (!number_fields_.empty()) {
+        w.set(kNumberFieldsKey, gguf::Value::strings(number_fields_));
+        w.set(kNumberWeightsKey, gguf::Value::f32s(number_w_));
     }
 }
 
@@ -468,6 +572,12 @@ std::optional<SlotTagger> SlotTagger::read(const gguf::File & file) {
             const gguf::Array & a = v->as_array(key);
             for (size_t i = 0; i < a.size(); ++i) set->insert(std::string(a.string_at(i, key)));
         }
+    if (const gguf::Value * nv = file.find(kNumberFieldsKey)) {
+        const gguf::Array & na = nv->as_array(kNumberFieldsKey);
+        for (size_t i = 0; i < na.size(); ++i) t.number_fields_.emplace_back(na.string_at(i, kNumberFieldsKey));
+        if (!t.number_fields_.empty())
+            floats(kNumberWeightsKey, (size_t)t.n_buckets_ * (1 + t.number_fields_.size()), t.number_w_);
+    }
     return t;
 }
 

@@ -111,7 +111,7 @@ void add_run(CLI::App & app) {
             const std::set<std::string> field_set(fields.begin(), fields.end());
             copy_sources = chat_fmt->copy_sources(conv);
             const chat::RouterPlan plan = chat::plan_route(
-                conv, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, copy_sources, mode);
+                conv, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, copy_sources, mode, chat_fmt->today_of(conv));
             g = grammar::compile_tool_grammar(plan.grammar_tools, plan.text_only ? ojson("none") : choice, o->parallel_tools,
                                               chat_fmt->tool_call_format(), field_set);
             tagged = plan.spans;

@@ -243,7 +243,8 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
             if (!fields.empty()) copy_sources = m.format->copy_sources(conv);
             // A router's linear aids narrow the grammar (chat/router_plan.h); the prompt lists every tool.
             plan = chat::plan_route(conv, adapter ? nullptr : (m.intent ? &*m.intent : nullptr),
-                                    adapter ? nullptr : (m.tagger ? &*m.tagger : nullptr), fields, copy_sources, choice.mode);
+                                    adapter ? nullptr : (m.tagger ? &*m.tagger : nullptr), fields, copy_sources, choice.mode,
+                                    m.format->today_of(conv));
             const ojson & grammar_tools = plan.grammar_tools;
             const ojson grammar_choice = plan.text_only ? ojson("none") : req.tool_choice;
             const uint64_t key =

@@ -43,7 +43,7 @@ RouterEval evaluate_router(const engine::Model & model, const std::vector<chat::
         // As serving does (chat/router_plan.h).
         const chat::RouterPlan plan =
             chat::plan_route(prompt, intent ? &*intent : nullptr, tagger ? &*tagger : nullptr, field_set, sources,
-                             grammar::ToolChoiceMode::ToolChoiceMode_auto);
+                             grammar::ToolChoiceMode::ToolChoiceMode_auto, format.today_of(prompt));
         const char * choice = plan.text_only ? "none" : "auto";
         std::shared_ptr<const grammar::CompiledGrammar> & compiled = compiled_for[std::string(choice) + plan.grammar_tools.dump()];
         if (!compiled) compiled = engine::bind_grammar(grammar::compile_tool_grammar(plan.grammar_tools, choice, false, tcf, field_set), tk);

@@ -1,7 +1,7 @@
 // The router's plan before decoding (chat/router_plan.h): with an intent classifier and a slot tagger
 // trained on generated task-agent chats, the grammar's tools are the shortlist, enum arguments are fixed
-// or left out, free-text copy fields are required or left out by the tagger's spans, and the confidence
-// folds the classifier in.
+// or left out, free-text copy fields are required or left out by the tagger's spans, ids and dates are
+// the ones the request (or, for an id, an earlier turn) names, and the confidence folds the classifier in.
 #include <gtest/gtest.h>
 
 
@@ -36,18 +36,23 @@ Conversation request(const std::string & text) {
     return c;
 }
 
-const std::set<std::string> kCopyFields{"create_task.title",    "create_task.due_date", "create_task.tags[]", "list_tasks.due_before",
-                                        "update_task.title",    "update_task.due_date", "search_tasks.query"};
+const std::set<std::string> kCopyFields{"create_task.title",  "create_task.due_date", "create_task.tags[]",
+                                        "list_tasks.due_before", "update_task.id",      "update_task.title",
+                                        "update_task.due_date", "complete_task.id",     "delete_task.id",
+                                        "search_tasks.query"};
 
 // The plan for one user request, with the compact format's copy sources (its date line resolves relative
 // dates against 2025-03-12).
-RouterPlan plan_for(const std::string & text, grammar::ToolChoiceMode mode = grammar::ToolChoiceMode::ToolChoiceMode_auto,
+RouterPlan plan_for(const Conversation & c, grammar::ToolChoiceMode mode = grammar::ToolChoiceMode::ToolChoiceMode_auto,
                     bool with_aids = true) {
-    const Conversation c = request(text);
     ChatFormat fmt(ChatFormatKind::ChatFormatKind_compact);
     fmt.set_today(parse_iso_date("2025-03-12"));
     return plan_route(c, with_aids ? &aids().intent : nullptr, with_aids ? &aids().tagger : nullptr, kCopyFields,
-                      fmt.copy_sources(c), mode);
+                      fmt.copy_sources(c), mode, fmt.today_of(c));
+}
+RouterPlan plan_for(const std::string & text, grammar::ToolChoiceMode mode = grammar::ToolChoiceMode::ToolChoiceMode_auto,
+                    bool with_aids = true) {
+    return plan_for(request(text), mode, with_aids);
 }
 
 const ojson * params_of(const RouterPlan & plan, const std::string & tool) { return find_tool_schema(plan.grammar_tools, tool); }
@@ -86,8 +91,8 @@ TEST(RouterPlan, LeavesOutWhatTheRequestDoesNotSay) {
     const RouterPlan due = plan_for("show me my tasks due before friday");
     const ojson * d = params_of(due, "list_tasks");
     ASSERT_NE(d, nullptr);
-    EXPECT_TRUE(required(*d, "due_before"));  // written; the date itself is the network's
-    EXPECT_EQ((*d)["properties"]["due_before"].value("format", ""), "date");
+    EXPECT_TRUE(required(*d, "due_before"));  // written, and the date is the one the request names
+    EXPECT_EQ((*d)["properties"]["due_before"], ojson::parse(R"({"const":"2025-03-14"})"));
 
     const RouterPlan rename = plan_for("rename task 12 to call the plumber");
     const ojson * u = params_of(rename, "update_task");
@@ -109,6 +114,29 @@ TEST(RouterPlan, LeavesOutWhatTheRequestDoesNotSay) {
     const ojson * cd = params_of(dated, "create_task");
     ASSERT_NE(cd, nullptr);
     EXPECT_TRUE((*cd)["properties"].contains("due_date"));
+}
+
+TEST(RouterPlan, IdsAndDatesAreTheOnesTheRequestNames) {
+    // The tagger's number picker finds the id among the request's numbers, and the date phrase is the due
+    // date: neither 13 (of "13 aug") nor any other number can be the id.
+    const RouterPlan move = plan_for("can you move task number 9 to 13 aug");
+    const ojson * p = params_of(move, "update_task");
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ((*p)["properties"]["id"], ojson::parse(R"({"const":9})"));
+    EXPECT_EQ((*p)["properties"]["due_date"], ojson::parse(R"({"const":"2025-08-13"})"));
+    EXPECT_EQ(move.spans.at("id"), std::vector<std::string>{"9"});
+
+    // "it": the id an earlier turn gave, not a number of an earlier date ("2025" of "2025-03-19").
+    Conversation c = request("add a task to buy milk, due next wednesday");
+    c.messages.push_back({"assistant", "", {{"call_1", "create_task", ojson::parse(R"({"title":"buy milk","due_date":"2025-03-19"})")}}, "", ""});
+    c.messages.push_back({"tool", R"({"id":125,"title":"buy milk","due_date":"2025-03-19","status":"open"})", {}, "call_1", "create_task"});
+    c.messages.push_back({"assistant", "Added task #125 \"buy milk\".", {}, "", ""});
+    c.messages.push_back({"user", "can it be due in a week instead?", {}, "", ""});
+    const RouterPlan follow = plan_for(c);
+    p = params_of(follow, "update_task");
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ((*p)["properties"]["id"], ojson::parse(R"({"const":125})"));
+    EXPECT_EQ((*p)["properties"]["due_date"], ojson::parse(R"({"const":"2025-03-19"})"));
 }
 
 TEST(RouterPlan, KeepsEveryToolWhenTheChoiceIsTheRequests) {
