@@ -137,6 +137,14 @@ void SlotTagger::features(const std::vector<std::string> & words, size_t i, std:
     add("p1s", stem(W(k - 1)));
     add("p2s", stem(W(k - 2)));
     add("p2p1s", stem(W(k - 2)), stem(W(k - 1)));
+    // Whether this word and the one before are words spans do not begin at: a span tends to begin right
+    // after one ("so I hang the lights" with "hang" never seen after "I").
+    auto no_begin = [&](ptrdiff_t j) -> std::string_view {
+        if (j < 0 || j >= (ptrdiff_t)words.size()) return "edge";
+        return no_begin_.count(words[(size_t)j]) ? "nb" : "-";
+    };
+    add("p1nb", no_begin(k - 1), known(k));
+    add("nb", no_begin(k), no_begin(k - 1));
     add("suf3", raw.substr(raw.size() > 3 ? raw.size() - 3 : 0));
     add("pre3", raw.substr(0, 3));
     add("known", known(k));

@@ -98,7 +98,7 @@ TEST(SlotTagger, FindsHeldOutSpansAndRoundTripsThroughGguf) {
         EXPECT_GE(recall.at(f).total, 20) << f;
         std::printf("held-out %s recall %.3f (%d/%d)\n", f, recall.at(f).rate(), recall.at(f).found, recall.at(f).total);
     }
-    // Measured: titles 97.6%, queries 87.1%, tags 97.1% (before span edges and the stemmed features
+    // Measured: titles 97.6%, queries 83.9%, tags 97.1% (before span edges and the stemmed features
     // of the words before: 94.6%, 83.9%, 82.4%).
     EXPECT_GE(recall.at("title").rate(), 0.93);
     EXPECT_GE(recall.at("query").rate(), 0.80);
@@ -106,13 +106,8 @@ TEST(SlotTagger, FindsHeldOutSpansAndRoundTripsThroughGguf) {
 
     // Span edges: "to" and "I" are frequent in training requests and (almost) never begin a span, so a
     // carrier phrase training never had cannot pull them into the span ("related to X" read "to X").
-    auto only_span = [&](std::string_view text) {
-        std::vector<std::string> all;
-        for (const auto & [field, spans] : t.tag(text)) all.insert(all.end(), spans.begin(), spans.end());
-        return all;
-    };
     EXPECT_EQ(t.best_span("find anything related to router", "query"), std::optional<std::string>("router"));
-    EXPECT_EQ(only_span("please create a task so I hang the lights"), std::vector<std::string>{"hang the lights"});
+    EXPECT_EQ(t.best_span("please create a task so I hang the lights", "title"), std::optional<std::string>("hang the lights"));
     for (const Conversation & c : test)
         for (const auto & [field, spans] : t.tag_request(c))
             for (const std::string & s : spans) {
