@@ -28,7 +28,7 @@ tools="$root/examples/task-agent/tools.json"
 
 # train KIND OUT N EPOCHS [KEY]: generate N conversations for KIND (router | responder), train the default
 # preset (its recipe: docs/training.md), quantize to q8_0 for serving. A cached model without the GGUF
-# key KEY was trained by an earlier version (a router without its number picker) and is retrained.
+# key KEY was trained by an earlier version (a router whose intent classifier reads no date carriers) and is retrained.
 train() {
   local kind=$1 out=$2 n=$3 epochs=$4 key=${5:-}
   if [[ -f "$out" ]]; then
@@ -46,7 +46,7 @@ train() {
   mv "$out.tmp" "$out"
 }
 start=$(date +%s)
-train router "$models/task-router.gguf" 6000 5 switchyard.router.tagger.number_fields
+train router "$models/task-router.gguf" 6000 5 switchyard.router.intent.date_carrier_words
 train responder "$models/task-responder.gguf" 2000 2
 # The dashboard shows the router's evaluation on a held-out split phrased with words training never saw.
 if [[ ! -f "$models/eval/router.json" || "$models/eval/router.json" -ot "$models/task-router.gguf" ]]; then

@@ -16,6 +16,9 @@ namespace {
 constexpr const char * kToolsPrefix = "switchyard.router.intent";
 constexpr const char * kArgToolsKey = "switchyard.router.intent.argument_tools";
 constexpr const char * kArgFieldsKey = "switchyard.router.intent.argument_fields";
+// How many words before a date phrase read as its carrier (RequestClassifier::features). Stored with each
+// classifier (<prefix>.date_carrier_words): a file without it was trained before carriers (0).
+constexpr uint32_t kDateCarrierWords = 2;
 
 std::string argument_prefix(size_t i) { return std::string(kToolsPrefix) + ".argument." + std::to_string(i); }
 
@@ -78,6 +81,16 @@ void RequestClassifier::features(const Conversation & conv, size_t end, std::vec
         if (drop > 0 && (double)(rng.next() >> 11) * 0x1.0p-53 < drop) continue;
         words.push_back(std::move(w));
     }
+    // The words right before a date phrase introduce it ("due before <date>", "need to be done before
+    // <date>") and read as carriers, "@" + word, without character trigrams: "done" in a date's carrier
+    // says nothing of a task's status (docs/training.md, R10).
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (words[i] != "<date>") continue;
+        for (size_t j = i, n = 0; j-- > 0 && n < carrier_words_; ++n) {
+            if (words[j] == "<date>" || !std::isalnum((unsigned char)words[j][0]) || words[j][0] == '@') break;
+            words[j] = "@" + words[j];
+        }
+    }
     for (size_t i = 0; i < words.size(); ++i) {
         const std::string & w = words[i];
         add("w", w);
@@ -97,6 +110,7 @@ RequestClassifier RequestClassifier::train(std::vector<std::string> labels, uint
     RequestClassifier c;
     c.labels_ = std::move(labels);
     c.n_buckets_ = std::max<uint32_t>(n_buckets, 1024);
+    c.carrier_words_ = kDateCarrierWords;
     const size_t L = c.labels_.size();
     c.w_.assign((size_t)c.n_buckets_ * L, 0.0f);
     std::vector<float> g2(c.w_.size(), 0.0f);
@@ -142,6 +156,7 @@ void RequestClassifier::write(gguf::Writer & w, const std::string & prefix) cons
     w.set(prefix + ".labels", gguf::Value::strings(labels_));
     w.set(prefix + ".buckets", gguf::Value::u32(n_buckets_));
     w.set(prefix + ".weights", gguf::Value::f32s(w_));
+    w.set(prefix + ".date_carrier_words", gguf::Value::u32(carrier_words_));
 }
 
 RequestClassifier RequestClassifier::read(const gguf::File & file, const std::string & prefix) {
@@ -158,6 +173,12 @@ RequestClassifier RequestClassifier::read(const gguf::File & file, const std::st
     if (c.labels_.size() < 2 || buckets == 0 || buckets > (1u << 24))
         throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + prefix + " needs two labels or more and 1..2^24 buckets");
     c.n_buckets_ = (uint32_t)buckets;
+    const std::string ck = prefix + ".date_carrier_words";
+    if (const gguf::Value * cv = file.find(ck)) {
+        const uint64_t n = cv->as_u64(ck);
+        if (n > 8) throw Error(ErrorKind::ErrorKind_invalid_file, file.path() + ": " + ck + " must be 0..8");
+        c.carrier_words_ = (uint32_t)n;
+    }
     const gguf::Array & wa = need(wk).as_array(wk);
     const size_t n = (size_t)c.n_buckets_ * c.labels_.size();
     if (wa.size() != n)

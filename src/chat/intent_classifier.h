@@ -53,8 +53,9 @@ struct ArgumentDecision {
 constexpr double kIntentShortlistMass = 0.9;
 
 // Multinomial logistic regression over hashed features of the request an assistant turn answers: the last
-// user message's words (lowercased, digit runs as one '0'), word pairs and character trigrams, the role of
-// the message before the turn, and the tool called last.
+// user message's words (lowercased, digit runs as one '0', a date phrase as "<date>", the two words before
+// it as its carrier "@word"), word pairs and character trigrams, the role of the message before the turn,
+// and the tool called last.
 class RequestClassifier {
 public:
     struct Example {
@@ -78,6 +79,7 @@ private:
 
     std::vector<std::string> labels_;
     uint32_t n_buckets_ = 0;
+    uint32_t carrier_words_ = 0;  // words before a date phrase read as its carrier (0: a file from before them)
     std::vector<float> w_;  // [n_buckets][n_labels]
 };
 

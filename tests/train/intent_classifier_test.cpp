@@ -59,6 +59,38 @@ TEST(IntentClassifier, PicksHeldOutToolsAndRoundTripsThroughGguf) {
     EXPECT_GE(tool_rate, 0.97);
     EXPECT_LE(s.false_calls, s.texts / 20);
 
+    // list_tasks' status on the held-out calls: a date's carrier ("that need to be done before friday")
+    // is no evidence of status done.
+    int status_calls = 0, status_right = 0;
+    for (const Conversation & conv : test)
+        for (size_t i = 1; i < conv.messages.size(); ++i) {
+            const Message & m = conv.messages[i];
+            if (m.role != "assistant" || m.tool_calls.empty() || m.tool_calls.front().name != "list_tasks") continue;
+            Conversation before = conv;
+            before.messages.resize(i);
+            const ojson & args = m.tool_calls.front().arguments;
+            for (const ArgumentDecision & a : c.arguments(before, "list_tasks"))
+                if (a.field == "status") {
+                    ++status_calls;
+                    status_right += args.contains("status") ? (a.present && a.value == args["status"]) : !a.present;
+                }
+        }
+    ASSERT_GT(status_calls, 30);
+    std::printf("held-out: list_tasks status right in %d of %d calls\n", status_right, status_calls);
+    EXPECT_GE(status_right, status_calls * 85 / 100);
+    auto status_of = [&](const std::string & request) -> std::string {
+        Conversation conv;
+        conv.messages.push_back({"user", request, {}, "", ""});
+        conv.tools = task_tools();
+        if (conv.tools.is_object()) conv.tools = ojson(conv.tools["tools"]);
+        for (const ArgumentDecision & a : c.arguments(conv, "list_tasks"))
+            if (a.field == "status") return a.present && a.value ? a.value->get<std::string>() : "(absent)";
+        return "(no classifier)";
+    };
+    EXPECT_EQ(status_of("pull up my tasks that need to be done before friday"), "(absent)");
+    EXPECT_EQ(status_of("show my tasks that need to be done before dec 24"), "(absent)");
+    EXPECT_EQ(status_of("show me the tasks I have done"), "done");
+
     const std::string path = (std::filesystem::temp_directory_path() / "sy_intent_roundtrip.gguf").string();
     {
         gguf::Writer w;
