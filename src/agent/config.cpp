@@ -196,7 +196,7 @@ ModelConfig parse_model(const Ctx & c, const std::string & name, const YAML::Nod
     const std::string path = "models." + name;
     check_map(c, n, path);
     check_keys(c, n, path,
-               {"kind", "path", "adapters", "n_slots", "n_ctx", "n_batch", "n_threads", "max_tokens", "base_url", "model",
+               {"kind", "path", "adapters", "n_slots", "n_ctx", "n_batch", "n_threads", "max_tokens", "grounded_replies", "base_url", "model",
                 "api_key_env", "timeout_ms", "retries", "breaker_failures", "breaker_cooldown_ms"});
     ModelConfig m;
     m.name = name;
@@ -212,7 +212,8 @@ ModelConfig parse_model(const Ctx & c, const std::string & name, const YAML::Nod
         m.kind = has_path ? ModelConfig::Kind::Kind_local : ModelConfig::Kind::Kind_remote;
     }
     const bool local = m.kind == ModelConfig::Kind::Kind_local;
-    static const std::set<std::string> local_keys = {"path", "adapters", "n_slots", "n_ctx", "n_batch", "n_threads", "max_tokens"};
+    static const std::set<std::string> local_keys = {"path",      "adapters", "n_slots",    "n_ctx",
+                                                     "n_batch",   "n_threads", "max_tokens", "grounded_replies"};
     static const std::set<std::string> remote_keys = {"base_url", "model", "api_key_env", "timeout_ms", "retries",
                                                       "breaker_failures", "breaker_cooldown_ms"};
     for (const auto & kv : n) {
@@ -237,6 +238,7 @@ ModelConfig parse_model(const Ctx & c, const std::string & name, const YAML::Nod
         if (n["n_batch"]) m.n_batch = (int32_t)get_int(c, n["n_batch"], path + ".n_batch", 1, 1 << 16);
         if (n["n_threads"]) m.n_threads = (int32_t)get_int(c, n["n_threads"], path + ".n_threads", 1, 1024);
         if (n["max_tokens"]) m.max_tokens = (int32_t)get_int(c, n["max_tokens"], path + ".max_tokens", 1, 1 << 20);
+        if (n["grounded_replies"]) m.grounded_replies = get_bool(c, n["grounded_replies"], path + ".grounded_replies");
     } else {
         if (!n["base_url"]) fail(c, n, path, "a remote model needs base_url: https://HOST/v1");
         m.base_url = get_string(c, n["base_url"], path + ".base_url");

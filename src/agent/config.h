@@ -24,6 +24,7 @@ struct ModelConfig {
     std::map<std::string, std::string> adapters;   // name -> GGUF adapter path
     int32_t n_slots = 4, n_ctx = 2048, n_batch = 512, n_threads = 2;
     int32_t max_tokens = 1024;
+    bool grounded_replies = false;  // replies to tool results state only their values (LocalModelParams)
     // remote
     std::string base_url, remote_model;
     std::string api_key_env;   // name of the environment variable holding the key

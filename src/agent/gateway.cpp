@@ -68,6 +68,7 @@ Gateway::Impl::Impl(GatewayConfig c) : cfg(std::move(c)), executor(cfg.server.al
             p.scheduler.n_batch = m.n_batch;
             p.scheduler.n_threads = m.n_threads;
             p.max_tokens = m.max_tokens;
+            p.grounded_replies = m.grounded_replies;
             auto lp = std::make_unique<providers::LocalProvider>(p);
             locals[m.name] = lp.get();
             providers[m.name] = std::move(lp);

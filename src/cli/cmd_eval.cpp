@@ -36,6 +36,7 @@ struct EvalArgs {
     int32_t timeout_s = 60;
     int32_t show = 10;
     bool no_logprobs = false;
+    bool grounded_replies = false;
 };
 
 std::string utc_now() {
@@ -130,6 +131,9 @@ void print_summary(const eval::EvalReport & r) {
     std::printf("false positive / negative %s / %s\n", pct(m.false_positive_rate).c_str(), pct(m.false_negative_rate).c_str());
     std::printf("latency ms p50/p95/p99    %s / %s / %s\n", msec(m.latency_ms.p50).c_str(), msec(m.latency_ms.p95).c_str(),
                 msec(m.latency_ms.p99).c_str());
+    if (m.n_tool_replies > 0)
+        std::printf("replies to tool results   %lld: grounded %s, reference values %s, exact %s\n", (long long)m.n_tool_replies,
+                    pct(m.grounded_reply_rate).c_str(), pct(m.reply_value_match).c_str(), pct(m.reply_exact_match).c_str());
     if (m.calibration.ece) {
         std::printf("ece                       %.4f (confidence from %s)\n", *m.calibration.ece, r.run.confidence_source.c_str());
         if (m.recommended)
@@ -194,6 +198,7 @@ void run_eval_cmd(const EvalArgs & a) {
         lp.scheduler.n_slots = a.concurrency;
         lp.scheduler.n_threads = a.threads;
         lp.max_tokens = a.max_tokens;
+        lp.grounded_replies = a.grounded_replies;
         provider = std::make_unique<providers::LocalProvider>(lp);
         params.model = a.lora.empty() ? lp.name : lp.name + ":eval";
     } else {
@@ -287,6 +292,8 @@ void add_eval(CLI::App & app) {
     cmd->add_option("--prices", a->prices, "Price table JSON (examples/prices.json); default: the built-in table");
     cmd->add_option("--cloud-model", a->cloud_model, "Reference cloud model for the cost comparison")->capture_default_str();
     cmd->add_option("--show", a->show, "Mistakes to print and to list in the reports")->capture_default_str();
+    cmd->add_flag("--grounded-replies", a->grounded_replies,
+                  "Local model: replies to a tool result state only its values (the serve config's grounded_replies)");
     cmd->add_flag("--no-logprobs", a->no_logprobs, "Do not ask an endpoint for logprobs (some reject them); no calibration then");
     cmd->callback([a] { run_eval_cmd(*a); });
 }

@@ -23,6 +23,7 @@ const char * prediction_kind_name(PredictionKind k) {
 Expected expected_from_message(const chat::Message & assistant) {
     Expected e;
     for (const chat::ToolCall & c : assistant.tool_calls) e.calls.push_back({c.name, c.arguments});
+    if (e.calls.empty()) e.text = assistant.content;
     return e;
 }
 

@@ -51,6 +51,7 @@ struct Prediction {
 // The reference: the calls of the last assistant turn (empty: a "no tool" example).
 struct Expected {
     std::vector<Call> calls;
+    std::string text;  // the reference text answer (no calls)
 };
 Expected expected_from_message(const chat::Message & assistant);
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "chat/grounding.h"
 #include "common/error.h"
 #include "train/data.h"
 
@@ -54,6 +55,12 @@ std::optional<double> answer_confidence(const providers::ChatResponse & r) {
 
 namespace {
 
+std::string_view trimmed(std::string_view s) {
+    const size_t b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
 ExampleOutcome run_one(providers::Provider & provider, const EvalExample & ex, const EvalParams & params, bool parallel) {
     providers::ChatRequest req;
     req.model = params.model;
@@ -79,6 +86,14 @@ ExampleOutcome run_one(providers::Provider & provider, const EvalExample & ex, c
         o.confidence = answer_confidence(r);
         o.prompt_tokens = r.usage.prompt_tokens;
         o.completion_tokens = r.usage.completion_tokens;
+        if (!req.messages.empty() && req.messages.back().role == "tool" &&
+            o.prediction.kind == PredictionKind::PredictionKind_text) {
+            o.reply_grounded = chat::ungrounded_values(o.prediction.text, chat::reply_values(req.messages, req.tools)).empty();
+            if (o.expected.calls.empty()) {
+                o.reply_values_match = chat::stated_values(o.prediction.text) == chat::stated_values(o.expected.text);
+                o.reply_exact = trimmed(o.prediction.text) == trimmed(o.expected.text);
+            }
+        }
     } catch (const std::exception & e) {
         o.prediction.kind = PredictionKind::PredictionKind_error;
         o.prediction.text = e.what();

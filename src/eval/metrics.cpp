@@ -148,6 +148,7 @@ Metrics compute_metrics(const std::vector<ExampleOutcome> & outcomes, const Metr
     std::vector<std::string> exp_labels, pred_labels;
     std::map<std::pair<std::string, std::string>, ArgumentMetric> args;
     int64_t arg_pred = 0, arg_exp = 0, arg_ok = 0;
+    int64_t grounded = 0, exact_replies = 0, value_replies = 0, n_exact_replies = 0;
 
     for (const ExampleOutcome & o : outcomes) {
         const bool want_call = !o.expected.calls.empty();
@@ -173,6 +174,15 @@ Metrics compute_metrics(const std::vector<ExampleOutcome> & outcomes, const Metr
         if (k != PredictionKind::PredictionKind_error) {
             m.prompt_tokens += o.prompt_tokens;
             m.completion_tokens += o.completion_tokens;
+        }
+        if (o.reply_grounded) {
+            ++m.n_tool_replies;
+            grounded += *o.reply_grounded;
+        }
+        if (o.reply_exact) {
+            ++n_exact_replies;
+            exact_replies += *o.reply_exact;
+            value_replies += o.reply_values_match.value_or(false);
         }
         exp_labels.push_back(expected_label(o.expected));
         pred_labels.push_back(predicted_label(o.prediction));
@@ -203,6 +213,9 @@ Metrics compute_metrics(const std::vector<ExampleOutcome> & outcomes, const Metr
     m.error_rate = ratio(m.n_errors, n);
     m.false_positive_rate = ratio(fp, m.n_expected_none);
     m.false_negative_rate = ratio(fn, m.n_expected_calls);
+    m.grounded_reply_rate = ratio(grounded, m.n_tool_replies);
+    m.reply_value_match = ratio(value_replies, n_exact_replies);
+    m.reply_exact_match = ratio(exact_replies, n_exact_replies);
 
     m.latency_ms.p50 = percentile(latencies, 50);
     m.latency_ms.p95 = percentile(latencies, 95);

@@ -32,6 +32,11 @@ struct ExampleOutcome {
     std::optional<double> confidence;   // router confidence or logprob-derived; absent when unknown
     int64_t prompt_tokens = 0, completion_tokens = 0;
     std::string request;                // the last user message (for the report's list of mistakes)
+    // A text answer to a tool result (the request's last message is one): whether it states only the
+    // result's values (chat/grounding.h, ungrounded_values), and, when the reference is text too, whether
+    // it states the reference's values in its order (stated_values) and whether it is the reference's
+    // text (trimmed).
+    std::optional<bool> reply_grounded, reply_values_match, reply_exact;
 
     bool correct() const;  // tool_correct and (no call expected or args_normalised)
 };
@@ -127,6 +132,13 @@ struct Metrics {
     std::vector<ArgumentMetric> arguments;      // per (tool, argument), sorted by tool then argument
 
     int64_t prompt_tokens = 0, completion_tokens = 0;  // summed over answered examples
+
+    // Text answers to a tool result (a responder's replies): how many, the share that states only the
+    // result's values, and the share equal to a text reference.
+    int64_t n_tool_replies = 0;
+    std::optional<double> grounded_reply_rate;
+    std::optional<double> reply_value_match;
+    std::optional<double> reply_exact_match;
 };
 
 struct MetricsParams {

@@ -64,6 +64,10 @@ void put_core(ojson & j, const Metrics & m) {
     j["n_expected_calls"] = m.n_expected_calls;
     j["n_expected_none"] = m.n_expected_none;
     j["n_errors"] = m.n_errors;
+    j["n_tool_replies"] = m.n_tool_replies;
+    j["grounded_reply_rate"] = opt(m.grounded_reply_rate);
+    j["reply_value_match"] = opt(m.reply_value_match);
+    j["reply_exact_match"] = opt(m.reply_exact_match);
 }
 
 ojson detail_json(const Metrics & m) {

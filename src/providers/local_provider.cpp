@@ -22,6 +22,7 @@
 #include "grammar/copy.h"
 #include "grammar/schema.h"
 #include "grammar/tool_call.h"
+#include "providers/grounded_constraint.h"
 
 namespace sy::providers {
 namespace {
@@ -82,6 +83,7 @@ struct LocalProvider::Impl {
     std::optional<chat::SlotTagger> tagger;  // the model's slot tagger (chat/slot_tagger.h), if it has one
     std::optional<chat::IntentClassifier> intent;  // its intent classifier (chat/intent_classifier.h), if any
     std::shared_ptr<const grammar::TokenTable> token_table;
+    std::shared_ptr<const GroundingVocab> grounding;  // when params.grounded_replies
     grammar::GrammarCache grammar_cache{64};
     std::unique_ptr<engine::Scheduler> scheduler;
     std::atomic<uint64_t> seed_counter{0};
@@ -164,6 +166,7 @@ LocalProvider::LocalProvider(const LocalModelParams & params) : impl_(std::make_
     m.tagger = chat::SlotTagger::read(m.model->file());
     m.intent = chat::IntentClassifier::read(m.model->file());
     m.token_table = grammar::TokenTable::from_vocab(m.model->tokenizer().vocab());
+    if (m.params.grounded_replies) m.grounding = std::make_shared<const GroundingVocab>(m.model->tokenizer());
     for (const auto & [name, path] : params.adapters) m.adapters[name] = m.load(name, path);
     m.seed_base = std::random_device{}();
     m.scheduler = std::make_unique<engine::Scheduler>(*m.model, params.scheduler);
@@ -220,6 +223,7 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     chat::RouterPlan plan;  // what the router's linear aids decided (chat/router_plan.h)
     bool tool_grammar = false;
     const grammar::ToolCallFormat call_format = m.format->tool_call_format();
+    const bool grounded_reply = m.grounding && !req.prompt && !req.messages.empty() && req.messages.back().role == "tool";
     if (req.prompt) {
         tok::EncodeOptions eo;
         eo.add_special = true;
@@ -236,7 +240,10 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
         if (!has_tools && (choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_required ||
                            choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_function))
             throw Error(ErrorKind::ErrorKind_invalid_argument, "tool_choice: a tool call is required but the request has no tools");
-        if (has_tools && choice.mode != grammar::ToolChoiceMode::ToolChoiceMode_none) {
+        // A model serving grounded replies answers a tool result in text (unless the client requires a
+        // call): its reply is held to the result's values below, not to the tool grammar.
+        const bool text_reply = grounded_reply && choice.mode == grammar::ToolChoiceMode::ToolChoiceMode_auto;
+        if (has_tools && choice.mode != grammar::ToolChoiceMode::ToolChoiceMode_none && !text_reply) {
             tool_grammar = true;
             // A router's copy fields: its string arguments are spans of the request's own text.
             const std::set<std::string> & fields = adapter ? adapter->copy_fields : m.base_copy_fields;
@@ -307,6 +314,11 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
                                                                  engine::make_copy_constraint(*compiled, copy_sources));
         constraint->set_field_copy_spans(plan.spans);
         job.constraint = constraint;
+    }
+    // A reply to a tool result states only the result's values (chat/grounding.h), for a model served so.
+    if (!compiled && grounded_reply) {
+        std::vector<std::string> values = chat::reply_values(req.messages, req.tools);
+        if (!values.empty()) job.constraint = std::make_shared<GroundedConstraint>(m.grounding, std::move(values));
     }
     if (adapter) job.loras.push_back({adapter->lora, 1.0f});
 

@@ -22,6 +22,9 @@ struct LocalModelParams {
     engine::SchedulerParams scheduler;
     int32_t max_tokens = 1024;     // cap on max_tokens; also the default
     float default_temperature = 0.0f;
+    // Text answers to a tool result state only the result's values: every digit and double quote copies
+    // one (providers/grounded_constraint.h). For a small responder that words replies from tool results.
+    bool grounded_replies = false;
 };
 
 class LocalProvider : public Provider {

@@ -60,6 +60,7 @@ models:
     kind: local
     path: models/responder.gguf
     max_tokens: 256
+    grounded_replies: true
   cloud:
     base_url: ${SY_TEST_BASE:-https://api.openai.com/v1}
     model: gpt-4o
@@ -139,6 +140,8 @@ TEST(Config, LoadsEverySection) {
     EXPECT_EQ(g.find_model("router-small:tools-v1"), r);
     EXPECT_EQ(g.find_model("router-small:nope"), nullptr);
     EXPECT_EQ(g.find_model("chat-responder")->max_tokens, 256);
+    EXPECT_TRUE(g.find_model("chat-responder")->grounded_replies);
+    EXPECT_FALSE(r->grounded_replies);  // default
 
     const ModelConfig * c = g.find_model("cloud");
     ASSERT_NE(c, nullptr);

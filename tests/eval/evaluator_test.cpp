@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "common/error.h"
@@ -36,7 +37,8 @@ public:
         if (user == "fail" || always_fail) throw Error(ErrorKind::ErrorKind_unavailable, "endpoint down");
         providers::ChatResponse r;
         r.message.role = "assistant";
-        if (user.rfind("call:", 0) == 0) r.message.tool_calls.push_back({"call_1", user.substr(5), ojson{{"q", user}}});
+        if (req.messages.back().role == "tool") r.message.content = tool_replies.at(user);
+        else if (user.rfind("call:", 0) == 0) r.message.tool_calls.push_back({"call_1", user.substr(5), ojson{{"q", user}}});
         else r.message.content = user;
         r.usage.prompt_tokens = 50;
         r.usage.completion_tokens = 5;
@@ -46,6 +48,7 @@ public:
 
     std::string name_ = "scripted";
     bool always_fail = false;
+    std::map<std::string, std::string> tool_replies;  // tool result -> the reply to it
     std::mutex mu;
     std::vector<providers::ChatRequest> requests;
     std::atomic<int> in_flight{0}, in_flight_max{0};
@@ -114,6 +117,43 @@ TEST(EvalHarness, RunsEveryExampleInOrder) {
         EXPECT_TRUE(req.gen.logprobs);
         EXPECT_EQ(req.model, "m");
     }
+}
+
+// Replies to tool results: grounded in the result's values, stating the reference's values, equal to it.
+TEST(EvalHarness, RepliesToToolResults) {
+    ScriptedProvider p;
+    std::vector<EvalExample> examples;
+    auto add = [&](int id, const std::string & title, const std::string & reply) {
+        chat::Conversation c = conv("mark " + std::to_string(id) + " done", call_answer("complete_task", {{"id", id}}));
+        const std::string result = ojson{{"id", id}, {"title", title}}.dump();
+        c.messages.push_back({"tool", result, {}, "call_x", ""});
+        c.messages.push_back(text_answer("Marked task #" + std::to_string(id) + " \"" + title + "\" as done."));
+        p.tool_replies[result] = reply;
+        examples.push_back(make_example(c, "tool reply"));
+    };
+    add(12, "buy milk", "Done: #12 \"buy milk\".");                 // grounded, same values, other words
+    add(7, "call mom", "Marked task #8 \"call mom\" as done.");      // an id the result does not hold
+    add(3, "x y", "Marked task #3 \"x y\" as done.");                // the reference itself
+    examples.push_back(make_example(conv("hello", text_answer("hi")), "not a tool reply"));
+    EvalParams params;
+    const auto out = run_eval(p, examples, params);
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[0].reply_grounded, true);
+    EXPECT_EQ(out[0].reply_values_match, true);
+    EXPECT_EQ(out[0].reply_exact, false);
+    EXPECT_EQ(out[1].reply_grounded, false);
+    EXPECT_EQ(out[1].reply_values_match, false);
+    EXPECT_EQ(out[2].reply_exact, true);
+    EXPECT_FALSE(out[3].reply_grounded.has_value());
+    const Metrics m = compute_metrics(out);
+    EXPECT_EQ(m.n_tool_replies, 3);
+    EXPECT_NEAR(*m.grounded_reply_rate, 2.0 / 3, 1e-12);
+    EXPECT_NEAR(*m.reply_value_match, 2.0 / 3, 1e-12);
+    EXPECT_NEAR(*m.reply_exact_match, 1.0 / 3, 1e-12);
+    // Without tool replies the rates are absent.
+    const Metrics none = compute_metrics({out[3]});
+    EXPECT_EQ(none.n_tool_replies, 0);
+    EXPECT_FALSE(none.grounded_reply_rate.has_value());
 }
 
 TEST(EvalHarness, AbandonsAnEndpointThatFailsEverything) {

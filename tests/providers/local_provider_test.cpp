@@ -15,6 +15,8 @@
 #include "engine/generate.h"
 #include "engine/lora.h"
 #include "engine/model_init.h"
+#include "chat/grounding.h"
+#include "providers/grounded_constraint.h"
 #include "providers/local_provider.h"
 
 namespace fs = std::filesystem;
@@ -233,6 +235,87 @@ TEST(LocalProvider, JsonSchemaResponseAndStreaming) {
     ChatRequest bad = user("x");
     bad.response_format = ojson{{"type", "yaml"}};
     EXPECT_THROW(p.chat(bad), Error);
+}
+
+// A random model samples digits and quotes freely; served with grounded_replies, its replies to a tool
+// result hold only the result's values (chat/grounding.h), whatever it samples, and a tool result gets a
+// text answer even with tools offered.
+TEST(LocalProvider, GroundedRepliesStateOnlyTheToolResultsValues) {
+    LocalModelParams gp = params();
+    gp.grounded_replies = true;
+    LocalProvider grounded(gp);
+    LocalProvider free(params());
+    ChatRequest r = user("mark task 12 done");
+    r.tools = task_tools();
+    r.messages.push_back({"assistant", "", {{"call_1", "complete_task", ojson{{"id", 12}}}}, "", ""});
+    r.messages.push_back({"tool", R"({"id":12,"title":"buy milk","status":"done","due_date":"2025-03-14"})", {}, "call_1", ""});
+    const std::vector<std::string> values = chat::reply_values(r.messages);
+    const chat::GroundedText rule(values);
+    int free_ungrounded = 0, checked = 0, ended = 0;
+    for (uint64_t seed = 1; seed <= 12; ++seed) {
+        r.gen.temperature = 1.0f;
+        r.gen.seed = seed;
+        r.gen.max_tokens = 40;
+        const ChatResponse g = grounded.chat(r);
+        EXPECT_TRUE(g.message.tool_calls.empty());
+        chat::GroundedText::State s = rule.start();
+        EXPECT_TRUE(rule.advance(s, g.message.content)) << g.message.content;
+        ++checked;
+        if (g.finish_reason == "stop") {
+            ++ended;
+            EXPECT_TRUE(chat::GroundedText::can_end(s)) << g.message.content;
+            EXPECT_TRUE(chat::ungrounded_values(g.message.content, values).empty()) << g.message.content;
+        }
+        ChatRequest plain = r;
+        plain.tools = ojson();
+        const ChatResponse f = free.chat(plain);
+        chat::GroundedText::State fs = rule.start();
+        free_ungrounded += !rule.advance(fs, f.message.content);
+    }
+    std::printf("grounded: %d replies checked (%d ended); unconstrained: %d of 12 break the rule\n", checked, ended,
+                free_ungrounded);
+    EXPECT_GT(free_ungrounded, 0) << "the random model never wrote a digit or quote: the test checked nothing";
+}
+
+// The constraint token by token on the tiny model's vocabulary: a grounded text's tokens are allowed one
+// after the other, it may end only between copies, and a wrong id is masked at the digit that breaks it.
+TEST(LocalProvider, GroundedConstraintMasksTokensThatBreakTheRule) {
+    LocalProvider p(params());
+    const tok::Tokenizer & tk = p.model().tokenizer();
+    auto vocab = std::make_shared<const GroundingVocab>(tk);
+    const std::vector<std::string> values = {"12", "buy milk", "\"buy milk\"", "2025-03-14"};
+    auto allowed = [&](GroundedConstraint & c, int32_t t) {
+        std::vector<uint32_t> mask(((size_t)p.model().hparams().n_vocab + 31) / 32, 0u);
+        c.fill_mask(mask.data(), p.model().hparams().n_vocab);
+        return (mask[(size_t)t >> 5] >> (t & 31) & 1u) != 0;
+    };
+    tok::EncodeOptions eo;
+    {
+        GroundedConstraint c(vocab, values);
+        const std::vector<int32_t> toks = tk.encode("Task #12 \"buy milk\" is due 2025-03-14.", eo);
+        bool quote_open_seen = false;
+        for (int32_t t : toks) {
+            ASSERT_TRUE(allowed(c, t)) << "token '" << tk.token_piece(t) << "' after '" << c.text() << "'";
+            c.accept(t, 1.0f);
+            if (c.text().size() > 9 && c.text().size() < 19 && c.text()[9] == '"') quote_open_seen = quote_open_seen || !c.can_stop();
+        }
+        EXPECT_TRUE(c.can_stop());
+        EXPECT_TRUE(quote_open_seen) << "inside the quoted title the reply may not end";
+        EXPECT_FALSE(c.relaxed());
+    }
+    {
+        GroundedConstraint c(vocab, values);
+        const std::vector<int32_t> toks = tk.encode("Task #13", eo);
+        bool masked = false;
+        for (int32_t t : toks) {
+            if (!allowed(c, t)) {
+                masked = true;
+                break;
+            }
+            c.accept(t, 1.0f);
+        }
+        EXPECT_TRUE(masked) << "'#13' was allowed";
+    }
 }
 
 TEST(LocalProvider, MaxTokensCapAndContextOverflow) {
