@@ -47,7 +47,7 @@ train() {
 }
 start=$(date +%s)
 train router "$models/task-router.gguf" 6000 5 switchyard.router.intent.date_carrier_words
-train responder "$models/task-responder.gguf" 2000 2
+train responder "$models/task-responder.gguf" 3000 3
 # The dashboard shows the router's evaluation on a held-out split phrased with words training never saw.
 if [[ ! -f "$models/eval/router.json" || "$models/eval/router.json" -ot "$models/task-router.gguf" ]]; then
   mkdir -p "$models/eval"

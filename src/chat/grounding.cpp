@@ -113,22 +113,22 @@ GroundedText::GroundedText(std::vector<std::string> values) : values_(std::move(
 
 bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next) const {
     next.clear();
-    bool free = false;
+    bool by_copy = false, by_byte = false;  // how the text can be free after c
     for (uint32_t p : s.live) {
         const uint32_t v = p >> 16, k = p & 0xFFFF;
         if ((uint8_t)values_[v][k] != c) continue;
         if (k + 1 == values_[v].size()) {
-            free = true;  // the copy is whole
+            by_copy = true;  // the copy is whole
         } else {
             next.push_back(v << 16 | (k + 1));
         }
     }
     if (s.free) {
-        if (!grounded_only_byte(c)) free = true;  // a free byte
-        if (!(is_digit(c) && s.after_digit))
+        if (!grounded_only_byte(c)) by_byte = true;
+        if (!s.after_copy)
             for (uint32_t v : starts_[c]) {
                 if (values_[v].size() == 1) {
-                    free = true;
+                    by_copy = true;
                 } else {
                     next.push_back(v << 16 | 1u);
                 }
@@ -137,9 +137,8 @@ bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next) cons
     std::sort(next.begin(), next.end());
     next.erase(std::unique(next.begin(), next.end()), next.end());
     s.live.swap(next);
-    s.free = free;
-    // Free after a digit only by a copy that ended with it (a digit is never a free byte).
-    s.after_digit = free && is_digit(c);
+    s.free = by_copy || by_byte;
+    s.after_copy = by_copy && !by_byte;
     return !s.dead();
 }
 

@@ -8,8 +8,8 @@
 // tasks", "and 2 more"); and the digit runs inside strings that contain a space (an error's "HTTP 404").
 // A text is grounded when it splits into
 //   - free bytes: anything but an ASCII digit or '"';
-//   - whole copies of values: a value's bytes, exactly. A copy that begins with a digit may not follow a
-//     copy that ended with one, so "12" and "3" never make "123".
+//   - whole copies of values: a value's bytes, exactly. A copy may not begin right where another ended
+//     (a free byte comes between), so "12" and "3" never make "123", nor "#12" run into "\"buy milk\"".
 // So every digit and every double quote of a grounded text belongs to a copied value: numbers, dates and
 // quoted titles are the tool result's own. Words outside quotes are free (the responder's phrasing).
 //
@@ -45,8 +45,8 @@ public:
     explicit GroundedText(std::vector<std::string> values);
 
     struct State {
-        bool free = true;          // between copies: free bytes or a new copy may follow
-        bool after_digit = false;  // free, and the last byte was a copied digit
+        bool free = true;         // between copies: free bytes or a new copy may follow
+        bool after_copy = false;  // free only because a copy just ended: a free byte must come next
         std::vector<uint32_t> live;  // value << 16 | bytes matched (1 .. size - 1), sorted, unique
         bool dead() const { return !free && live.empty(); }
     };

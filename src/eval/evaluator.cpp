@@ -90,7 +90,10 @@ ExampleOutcome run_one(providers::Provider & provider, const EvalExample & ex, c
             o.prediction.kind == PredictionKind::PredictionKind_text) {
             o.reply_grounded = chat::ungrounded_values(o.prediction.text, chat::reply_values(req.messages, req.tools)).empty();
             if (o.expected.calls.empty()) {
-                o.reply_values_match = chat::stated_values(o.prediction.text) == chat::stated_values(o.expected.text);
+                std::vector<std::string> got = chat::stated_values(o.prediction.text), want = chat::stated_values(o.expected.text);
+                std::sort(got.begin(), got.end());
+                std::sort(want.begin(), want.end());
+                o.reply_values_match = got == want;  // in any order: "Added X as task #4" states "Done: task #4 X"'s
                 o.reply_exact = trimmed(o.prediction.text) == trimmed(o.expected.text);
             }
         }

@@ -34,8 +34,8 @@ struct ExampleOutcome {
     std::string request;                // the last user message (for the report's list of mistakes)
     // A text answer to a tool result (the request's last message is one): whether it states only the
     // result's values (chat/grounding.h, ungrounded_values), and, when the reference is text too, whether
-    // it states the reference's values in its order (stated_values) and whether it is the reference's
-    // text (trimmed).
+    // it states the reference's values, the same multiset in any order (stated_values), and whether it
+    // is the reference's text (trimmed).
     std::optional<bool> reply_grounded, reply_values_match, reply_exact;
 
     bool correct() const;  // tool_correct and (no call expected or args_normalised)

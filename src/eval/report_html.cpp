@@ -214,7 +214,7 @@ std::string summary_table(const Metrics & m) {
     if (m.n_tool_replies > 0) {
         s += row("grounded replies", pct(m.grounded_reply_rate),
                  "of " + std::to_string(m.n_tool_replies) + " text answers to a tool result: every number and quoted string is the result's");
-        s += row("reply value match", pct(m.reply_value_match), "the reference reply's numbers and quoted strings, in order");
+        s += row("reply value match", pct(m.reply_value_match), "the reference reply's numbers and quoted strings, in any order");
         s += row("reply exact match", pct(m.reply_exact_match), "the reference reply's text");
     }
     s += row("latency p50 / p95 / p99", ms(m.latency_ms.p50) + " / " + ms(m.latency_ms.p95) + " / " + ms(m.latency_ms.p99));

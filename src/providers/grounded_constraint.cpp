@@ -26,7 +26,7 @@ GroundedConstraint::GroundedConstraint(std::shared_ptr<const GroundingVocab> voc
 
 bool GroundedConstraint::allows(int32_t token) {
     probe_.free = state_.free;
-    probe_.after_digit = state_.after_digit;
+    probe_.after_copy = state_.after_copy;
     probe_.live.assign(state_.live.begin(), state_.live.end());
     return rule_.advance(probe_, vocab_->tokenizer->token_piece(token));
 }

@@ -88,6 +88,9 @@ TEST(Grounding, RepliesMayStateOnlyTheResultsValues) {
     // A value copied whole may be followed by anything free, also right after its last digit.
     EXPECT_TRUE(grounded(g, "#12."));
     EXPECT_TRUE(grounded(g, "#12th"));
+    // ... but not another copy: a free byte comes between two values.
+    EXPECT_FALSE(alive(g, "#12\"buy"));
+    EXPECT_TRUE(grounded(g, "#12 \"buy milk\""));
     // Two one-digit values never make a two-digit number.
     const GroundedText counts({"1", "2"});
     EXPECT_TRUE(grounded(counts, "1 and 2"));
