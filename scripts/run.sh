@@ -55,6 +55,15 @@ if [[ ! -f "$models/eval/router.json" || "$models/eval/router.json" -ot "$models
   "$sy" eval -m "$models/task-router.gguf" --data "$work/heldout.jsonl" --json "$models/eval/router.json" \
     --report "$models/eval/router.html" --threshold "${SWITCHYARD_THRESHOLD:-0.8}" -t "$threads" --show 0
 fi
+# The responder's, served as the gateway serves it (replies held to the tool result's values), in its own
+# folder: the dashboard shows the newest report of models/eval/.
+if [[ ! -f "$models/eval-responder/responder.json" || "$models/eval-responder/responder.json" -ot "$models/task-responder.gguf" ]]; then
+  mkdir -p "$models/eval-responder"
+  "$sy" dataset generate --tools "$tools" --kind responder --split test --n 300 --seed 3 -o "$work/heldout-responder.jsonl" >/dev/null
+  "$sy" eval -m "$models/task-responder.gguf" --data "$work/heldout-responder.jsonl" --grounded-replies \
+    --json "$models/eval-responder/responder.json" --report "$models/eval-responder/responder.html" -t "$threads" --show 0 |
+    grep -E '^(examples|replies|latency)' || true
+fi
 echo "run: models ready in $(( $(date +%s) - start ))s"
 
 port=${SWITCHYARD_PORT:-8080}
