@@ -1,6 +1,8 @@
 #include "chat/grounding.h"
 
 #include <algorithm>
+#include <cctype>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace sy::chat {
@@ -31,6 +33,7 @@ struct ValueSet {
     std::vector<std::string> out;
     std::unordered_set<std::string> seen;
     std::unordered_set<std::string> labels;  // enum and const strings of the tools: never quoted
+    std::unordered_map<std::string, int32_t> quoted_uses;
     int64_t max_count = -1;
 
     void add(std::string v) {
@@ -39,7 +42,15 @@ struct ValueSet {
     }
     void add_string(const std::string & s) {
         add(s);
-        if (!labels.count(s)) add("\"" + s + "\"");
+        // Quoted: text (a title, a query), not a label and not a date or a number written as a string.
+        const bool has_letter = std::any_of(s.begin(), s.end(), [](char ch) {
+            return std::isalpha((unsigned char)ch) || (unsigned char)ch >= 0x80;
+        });
+        if (has_letter && !labels.count(s)) {
+            std::string q = "\"" + s + "\"";
+            ++quoted_uses[q];
+            add(std::move(q));
+        }
         if (s.find(' ') == std::string::npos) return;  // a date or an id stays whole
         for (size_t i = 0; i < s.size();) {
             if (!is_digit((uint8_t)s[i])) {
@@ -68,7 +79,8 @@ struct ValueSet {
 
 }  // namespace
 
-std::vector<std::string> reply_values(const std::vector<Message> & messages, const ojson & tools) {
+std::vector<std::string> reply_values(const std::vector<Message> & messages, const ojson & tools,
+                                      std::vector<int32_t> * uses) {
     size_t from = 0;
     for (size_t i = messages.size(); i-- > 0;)
         if (messages[i].role == "user") {
@@ -97,21 +109,32 @@ std::vector<std::string> reply_values(const std::vector<Message> & messages, con
     }
     if (!any_tool) return {};
     for (int64_t n = 0; n <= vs.max_count; ++n) vs.add(std::to_string(n));
+    if (uses) {
+        uses->clear();
+        for (const std::string & v : vs.out) {
+            const auto it = vs.quoted_uses.find(v);
+            uses->push_back(it == vs.quoted_uses.end() ? 0 : it->second);
+        }
+    }
     return std::move(vs.out);
 }
 
 GroundedText::GroundedText(std::vector<std::string> values) : values_(std::move(values)), starts_(256) {
     if (values_.size() > 0xFFFF) values_.resize(0xFFFF);
+    numeric_.assign(values_.size(), false);
     for (uint32_t i = 0; i < values_.size(); ++i) {
         std::string & v = values_[i];
         if (v.size() > 0xFFFF) v.resize(0xFFFF);
         if (v.empty()) continue;
         if (std::any_of(v.begin(), v.end(), [](char c) { return grounded_only_byte((uint8_t)c); }))
             starts_[(uint8_t)v[0]].push_back(i);
+        numeric_[i] = std::all_of(v.begin(), v.end(), [](char c) { return is_digit((uint8_t)c) || c == '.'; }) &&
+                      is_digit((uint8_t)v[0]);
     }
 }
 
-bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next) const {
+bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next, const std::vector<int32_t> * remaining,
+                        std::vector<uint32_t> * completed) const {
     next.clear();
     bool by_copy = false, by_byte = false;  // how the text can be free after c
     for (uint32_t p : s.live) {
@@ -119,6 +142,7 @@ bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next) cons
         if ((uint8_t)values_[v][k] != c) continue;
         if (k + 1 == values_[v].size()) {
             by_copy = true;  // the copy is whole
+            if (completed) completed->push_back(v);
         } else {
             next.push_back(v << 16 | (k + 1));
         }
@@ -127,8 +151,11 @@ bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next) cons
         if (!grounded_only_byte(c)) by_byte = true;
         if (!s.after_copy)
             for (uint32_t v : starts_[c]) {
+                if (remaining && v < remaining->size() && (*remaining)[v] == 0) continue;  // used up
+                if (s.after_hash && !numeric_[v]) continue;  // "#" numbers: an id, never a date
                 if (values_[v].size() == 1) {
                     by_copy = true;
+                    if (completed) completed->push_back(v);
                 } else {
                     next.push_back(v << 16 | 1u);
                 }
@@ -139,13 +166,15 @@ bool GroundedText::step(State & s, uint8_t c, std::vector<uint32_t> & next) cons
     s.live.swap(next);
     s.free = by_copy || by_byte;
     s.after_copy = by_copy && !by_byte;
+    s.after_hash = by_byte && c == '#';
     return !s.dead();
 }
 
-bool GroundedText::advance(State & s, std::string_view bytes) const {
+bool GroundedText::advance(State & s, std::string_view bytes, const std::vector<int32_t> * remaining,
+                           std::vector<uint32_t> * completed) const {
     thread_local std::vector<uint32_t> scratch;
     for (char c : bytes)
-        if (!step(s, (uint8_t)c, scratch)) return false;
+        if (!step(s, (uint8_t)c, scratch, remaining, completed)) return false;
     return !s.dead();
 }
 

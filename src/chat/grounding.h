@@ -10,6 +10,8 @@
 //   - free bytes: anything but an ASCII digit or '"';
 //   - whole copies of values: a value's bytes, exactly. A copy may not begin right where another ended
 //     (a free byte comes between), so "12" and "3" never make "123", nor "#12" run into "\"buy milk\"".
+//     Right after a '#' only a number is copied ("#12", never "#2025-03-14"), and the constraint lets a
+//     quoted string be copied only as often as the calls and results hold it (reply_values' `uses`).
 // So every digit and every double quote of a grounded text belongs to a copied value: numbers, dates and
 // quoted titles are the tool result's own. Words outside quotes are free (the responder's phrasing).
 //
@@ -33,12 +35,17 @@ namespace sy::chat {
 // last user message, the assistant's tool-call arguments and the tool messages' content (JSON, or plain
 // text taken as one string). Deduplicated, in first-seen order; values longer than kMaxGroundedValue
 // bytes and counts above kMaxGroundedCount are left out. Empty when no tool message follows the last user
-// message. A string that is an enum or const value of a parameter of `tools` (an OpenAI tools array)
-// gets no quoted form: a label such as "medium" or "done" is stated, not quoted, so a quote opens a
-// title or a query (a small responder unsure of an unseen title had quoted the priority instead).
+// message. Only text gets a quoted form: not a string without letters (a date, a number written as a
+// string), nor one that is an enum or const value of a parameter of `tools` (an OpenAI tools array): a
+// label such as "medium" or "done" is stated, not quoted, so a quote opens a title or a query (a small
+// responder unsure of an unseen title had quoted the priority instead).
+// `uses`, when given, gets per value how often a reply may copy it: a quoted string as often as the
+// calls and results hold the string (a list of tasks names each title once, so a reply cannot list one
+// task twice), every other value without limit (0).
 constexpr size_t kMaxGroundedValue = 1024;
 constexpr int64_t kMaxGroundedCount = 1000;
-std::vector<std::string> reply_values(const std::vector<Message> & messages, const ojson & tools = ojson());
+std::vector<std::string> reply_values(const std::vector<Message> & messages, const ojson & tools = ojson(),
+                                      std::vector<int32_t> * uses = nullptr);
 
 class GroundedText {
 public:
@@ -47,24 +54,30 @@ public:
     struct State {
         bool free = true;         // between copies: free bytes or a new copy may follow
         bool after_copy = false;  // free only because a copy just ended: a free byte must come next
+        bool after_hash = false;  // the last byte was a free '#': only a number may be copied next
         std::vector<uint32_t> live;  // value << 16 | bytes matched (1 .. size - 1), sorted, unique
         bool dead() const { return !free && live.empty(); }
     };
     State start() const { return {}; }
     // Follows `bytes` from `s`; false (and `s` dead) when no split of the text so far is grounded.
-    bool advance(State & s, std::string_view bytes) const;
+    // remaining: per value, the copies still allowed (< 0: any number), or null for no limit; completed:
+    // gets the values whose copy ended within `bytes`.
+    bool advance(State & s, std::string_view bytes, const std::vector<int32_t> * remaining = nullptr,
+                 std::vector<uint32_t> * completed = nullptr) const;
     // The text so far may end here (no copy is half done).
     static bool can_end(const State & s) { return s.free; }
 
     const std::vector<std::string> & values() const { return values_; }
 
 private:
-    bool step(State & s, uint8_t c, std::vector<uint32_t> & next) const;
+    bool step(State & s, uint8_t c, std::vector<uint32_t> & next, const std::vector<int32_t> * remaining,
+              std::vector<uint32_t> * completed) const;
 
     std::vector<std::string> values_;
     // Per first byte, the values a copy may start with it: only values with a digit or '"' (a copy of any
     // other value reads the same as free bytes).
     std::vector<std::vector<uint32_t>> starts_;
+    std::vector<bool> numeric_;  // the value is a number: digits, maybe with a '.'
 };
 
 // Byte is one that only a copied value may hold: an ASCII digit or '"'.

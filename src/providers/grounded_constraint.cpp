@@ -1,5 +1,7 @@
 #include "providers/grounded_constraint.h"
 
+#include <algorithm>
+
 namespace sy::providers {
 
 GroundingVocab::GroundingVocab(const tok::Tokenizer & tk) : by_first_byte(256), tokenizer(&tk) {
@@ -21,14 +23,20 @@ GroundingVocab::GroundingVocab(const tok::Tokenizer & tk) : by_first_byte(256), 
     }
 }
 
-GroundedConstraint::GroundedConstraint(std::shared_ptr<const GroundingVocab> vocab, std::vector<std::string> values)
-    : vocab_(std::move(vocab)), rule_(std::move(values)), state_(rule_.start()) {}
+GroundedConstraint::GroundedConstraint(std::shared_ptr<const GroundingVocab> vocab, std::vector<std::string> values,
+                                       const std::vector<int32_t> & uses)
+    : vocab_(std::move(vocab)), rule_(std::move(values)), state_(rule_.start()) {
+    remaining_.assign(rule_.values().size(), -1);
+    for (size_t i = 0; i < uses.size() && i < remaining_.size(); ++i)
+        if (uses[i] > 0) remaining_[i] = uses[i];
+}
 
 bool GroundedConstraint::allows(int32_t token) {
     probe_.free = state_.free;
     probe_.after_copy = state_.after_copy;
+    probe_.after_hash = state_.after_hash;
     probe_.live.assign(state_.live.begin(), state_.live.end());
-    return rule_.advance(probe_, vocab_->tokenizer->token_piece(token));
+    return rule_.advance(probe_, vocab_->tokenizer->token_piece(token), &remaining_);
 }
 
 void GroundedConstraint::fill_mask(uint32_t * words, int32_t n_vocab) {
@@ -74,7 +82,12 @@ void GroundedConstraint::accept(int32_t token, float prob) {
     if (token < 0 || token >= vocab_->n_vocab || tk.vocab().is_control(token)) return;
     const std::string & b = tk.token_piece(token);
     text_ += b;
-    if (!relaxed_ && !rule_.advance(state_, b)) relaxed_ = true;
+    completed_.clear();
+    if (!relaxed_ && !rule_.advance(state_, b, &remaining_, &completed_)) relaxed_ = true;
+    std::sort(completed_.begin(), completed_.end());
+    completed_.erase(std::unique(completed_.begin(), completed_.end()), completed_.end());
+    for (uint32_t v : completed_)
+        if (v < remaining_.size() && remaining_[v] > 0) --remaining_[v];
 }
 
 }  // namespace sy::providers

@@ -34,7 +34,9 @@ struct GroundingVocab {
 
 class GroundedConstraint : public engine::TokenConstraint {
 public:
-    GroundedConstraint(std::shared_ptr<const GroundingVocab> vocab, std::vector<std::string> values);
+    // uses: per value, how often a reply may copy it (0: any number; chat::reply_values), or empty.
+    GroundedConstraint(std::shared_ptr<const GroundingVocab> vocab, std::vector<std::string> values,
+                       const std::vector<int32_t> & uses = {});
 
     void fill_mask(uint32_t * words, int32_t n_vocab) override;
     void accept(int32_t token, float prob) override;
@@ -50,6 +52,8 @@ private:
     std::shared_ptr<const GroundingVocab> vocab_;
     chat::GroundedText rule_;
     chat::GroundedText::State state_, probe_;
+    std::vector<int32_t> remaining_;  // per value, copies left (< 0: no limit)
+    std::vector<uint32_t> completed_;
     bool relaxed_ = false;
     std::string text_;  // accepted so far
 };

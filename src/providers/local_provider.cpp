@@ -317,8 +317,9 @@ ChatResponse LocalProvider::chat(const ChatRequest & req, const DeltaFn & on_del
     }
     // A reply to a tool result states only the result's values (chat/grounding.h), for a model served so.
     if (!compiled && grounded_reply) {
-        std::vector<std::string> values = chat::reply_values(req.messages, req.tools);
-        if (!values.empty()) job.constraint = std::make_shared<GroundedConstraint>(m.grounding, std::move(values));
+        std::vector<int32_t> uses;
+        std::vector<std::string> values = chat::reply_values(req.messages, req.tools, &uses);
+        if (!values.empty()) job.constraint = std::make_shared<GroundedConstraint>(m.grounding, std::move(values), uses);
     }
     if (adapter) job.loras.push_back({adapter->lora, 1.0f});
 

@@ -41,6 +41,13 @@ TEST(Grounding, ValuesOfTheTurnsCallsAndResults) {
         EXPECT_TRUE(has(v, x)) << x;
     EXPECT_FALSE(has(v, "3"));           // counts stop at the longest array
     EXPECT_FALSE(has(v, "2025"));        // a string without a space stays whole
+    EXPECT_FALSE(has(v, "\"2025-03-14\""));  // only text is quoted
+    std::vector<int32_t> uses;
+    const std::vector<std::string> same = reply_values(created_task(), ojson(), &uses);
+    ASSERT_EQ(same, v);
+    ASSERT_EQ(uses.size(), v.size());
+    for (size_t i = 0; i < v.size(); ++i)  // "buy milk" is in the call and in the result: quoted twice
+        EXPECT_EQ(uses[i], v[i] == "\"buy milk\"" ? 2 : v[i][0] == '"' ? 1 : 0) << v[i];
     EXPECT_FALSE(has(v, "2025-03-12"));  // the system prompt is not a result
 
     // No tool result after the last user message: nothing to ground a reply in.
@@ -88,6 +95,9 @@ TEST(Grounding, RepliesMayStateOnlyTheResultsValues) {
     // A value copied whole may be followed by anything free, also right after its last digit.
     EXPECT_TRUE(grounded(g, "#12."));
     EXPECT_TRUE(grounded(g, "#12th"));
+    // After '#' only a number: an id, never a date that starts with a digit.
+    EXPECT_FALSE(alive(g, "Added task #2025"));
+    EXPECT_TRUE(grounded(g, "Added task #2, due 2025-03-14"));
     // ... but not another copy: a free byte comes between two values.
     EXPECT_FALSE(alive(g, "#12\"buy"));
     EXPECT_TRUE(grounded(g, "#12 \"buy milk\""));

@@ -304,6 +304,21 @@ TEST(LocalProvider, GroundedConstraintMasksTokensThatBreakTheRule) {
         EXPECT_FALSE(c.relaxed());
     }
     {
+        // A quoted value the result holds once may be copied once.
+        GroundedConstraint c(vocab, values, {0, 0, 1, 0});
+        const std::vector<int32_t> toks = tk.encode("#12 \"buy milk\" and \"buy milk\"", eo);
+        size_t masked_at = std::string::npos;
+        for (int32_t t : toks) {
+            if (!allowed(c, t)) {
+                masked_at = c.text().size();
+                break;
+            }
+            c.accept(t, 1.0f);
+        }
+        EXPECT_GE(masked_at, std::string("#12 \"buy milk\" and").size()) << c.text();  // at the second quote
+        EXPECT_NE(masked_at, std::string::npos) << "the second copy was allowed";
+    }
+    {
         GroundedConstraint c(vocab, values);
         const std::vector<int32_t> toks = tk.encode("Task #13", eo);
         bool masked = false;
